@@ -1,0 +1,5 @@
+// The ESM entry re-exports the CommonJS build, so that one process never holds two copies of the classes.
+import cjs from './index.js';
+
+export const { McpInstrumentation, SUPPORTED_SDK_VERSIONS } = cjs;
+export type * from './index.js';

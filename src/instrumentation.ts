@@ -1,0 +1,550 @@
+import { context, diag, type Histogram, type Tracer } from '@opentelemetry/api';
+import {
+  InstrumentationBase,
+  InstrumentationNodeModuleDefinition,
+  InstrumentationNodeModuleFile,
+  isWrapped,
+} from '@opentelemetry/instrumentation';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Hook } from 'require-in-the-middle';
+import { existingConnectionOf, connectionOf, httpPeerOf, httpPeerStorage, type ConnectionState } from './connection';
+import type { HandlerFn, JsonRpcMessageLike, JsonRpcResponseLike, ProtocolLike, RequestOptionsLike } from './internal-types';
+import { ERROR_CODE_METHOD_NOT_FOUND, exceptionType } from './message';
+import { startIncoming, startOutgoing, type McpOperation, type OperationHost } from './operations';
+import { withInjectedMeta } from './propagation';
+import { recordSessionDuration, createInstruments, type McpInstruments } from './metrics';
+import { resolveSettings, type Settings } from './settings';
+import type { McpInstrumentationConfig } from './types';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
+
+/** The 1.x releases of `@modelcontextprotocol/sdk` this package patches. */
+export const SUPPORTED_SDK_VERSIONS = ['>=1.10.0 <2'];
+
+const SDK = '@modelcontextprotocol/sdk';
+const PROTOCOL_FILE = 'shared/protocol';
+const STREAMABLE_HTTP_SERVER_FILE = 'server/streamableHttp';
+const SSE_SERVER_FILE = 'server/sse';
+const PATCHED_FILES = [PROTOCOL_FILE, STREAMABLE_HTTP_SERVER_FILE, SSE_SERVER_FILE] as const;
+type PatchedFile = (typeof PATCHED_FILES)[number];
+
+/** Marks a handler function this package wrapped (so it is wrapped once). */
+const WRAPPED_HANDLER = Symbol('opentelemetry-instrumentation-mcp.wrapped-handler');
+
+type Wrapped<T> = T & { [WRAPPED_HANDLER]?: true };
+type AnyFn = (...args: unknown[]) => unknown;
+
+/** Classes a user may hand to {@link McpInstrumentation.manuallyInstrument}. */
+export interface McpSdkClasses {
+  /** `Protocol`, or any class derived from it (`Server`, `Client`). */
+  Protocol?: unknown;
+  Server?: unknown;
+  Client?: unknown;
+  StreamableHTTPServerTransport?: unknown;
+  SSEServerTransport?: unknown;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch (error) {
+    diag.error('opentelemetry-instrumentation-mcp: internal error (the application is not affected)', error);
+  }
+}
+
+/** Reads `major.minor.patch` and says whether it is a supported 1.x release. */
+export function isSupportedSdkVersion(version: string | undefined): boolean {
+  if (typeof version !== 'string') return false;
+  const match = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  if (match === null) return false;
+  const major = Number(match[1]);
+  const minor = Number(match[2]);
+  return major === 1 && minor >= 10;
+}
+
+const versionCache = new Map<string, string | undefined>();
+
+/** The version in `<baseDir>/package.json` (the SDK's `./package.json` export hides it). */
+function sdkVersionAt(baseDir: string): string | undefined {
+  if (versionCache.has(baseDir)) return versionCache.get(baseDir);
+  let version: string | undefined;
+  try {
+    const parsed = JSON.parse(readFileSync(join(baseDir, 'package.json'), 'utf8')) as { version?: unknown };
+    version = typeof parsed.version === 'string' ? parsed.version : undefined;
+  } catch {
+    version = undefined;
+  }
+  versionCache.set(baseDir, version);
+  return version;
+}
+
+/** The prototype in the chain of `cls` that defines `method` itself. */
+function prototypeDefining(cls: unknown, method: string): Record<string, unknown> | undefined {
+  if (typeof cls !== 'function') return undefined;
+  let proto: unknown = (cls as { prototype?: unknown }).prototype;
+  while (proto !== null && typeof proto === 'object' && proto !== Object.prototype) {
+    if (Object.prototype.hasOwnProperty.call(proto, method)) return proto as Record<string, unknown>;
+    proto = Object.getPrototypeOf(proto);
+  }
+  return undefined;
+}
+
+const PROTOCOL_METHODS = [
+  'connect',
+  'request',
+  'notification',
+  '_onrequest',
+  '_onnotification',
+  '_onresponse',
+  '_oncancel',
+  '_onerror',
+  '_onclose',
+] as const;
+
+/**
+ * OpenTelemetry instrumentation for the MCP TypeScript SDK (`@modelcontextprotocol/sdk` 1.x).
+ *
+ * It patches the SDK's `Protocol` (the base of `Server` and `Client`) when the SDK is loaded, through
+ * `require` (CommonJS) or `import` (ESM, with the loader hook registered): every request and
+ * notification sent gets a `CLIENT` span and every one received a `SERVER` span, trace context travels
+ * in `params._meta`, and the operation and session durations are measured.
+ */
+export class McpInstrumentation extends InstrumentationBase<McpInstrumentationConfig> {
+  declare private _settings: Settings | undefined;
+  declare private _instruments: McpInstruments | undefined;
+  declare private _host: OperationHost | undefined;
+  declare private _active: boolean | undefined;
+  declare private _cjsHook: Hook | undefined;
+  /** Every SDK module this instance has seen loaded, so that `enable()` after `disable()` re-patches it. */
+  declare private _seenModules: Map<object, PatchedFile> | undefined;
+  /** Every prototype currently patched, for `disable()`. */
+  declare private _patchedPrototypes: Set<Record<string, unknown>> | undefined;
+
+  constructor(config: McpInstrumentationConfig = {}) {
+    super(PACKAGE_NAME, PACKAGE_VERSION, config);
+  }
+
+  override setConfig(config: McpInstrumentationConfig = {}): void {
+    super.setConfig(config);
+    this._settings = resolveSettings(this.getConfig());
+  }
+
+  protected override _updateMetricInstruments(): void {
+    this._instruments = createInstruments(this.meter);
+  }
+
+  private get host(): OperationHost {
+    if (this._host === undefined) {
+      // eslint-disable-next-line @typescript-eslint/no-this-alias
+      const self = this;
+      this._host = {
+        get tracer(): Tracer {
+          return self.tracer;
+        },
+        get settings(): Settings {
+          return self._settings ?? (self._settings = resolveSettings(self.getConfig()));
+        },
+        get serverDuration(): Histogram | undefined {
+          return self._instruments?.serverOperationDuration;
+        },
+        get clientDuration(): Histogram | undefined {
+          return self._instruments?.clientOperationDuration;
+        },
+      };
+    }
+    return this._host;
+  }
+
+  protected init(): InstrumentationNodeModuleDefinition[] {
+    const files: InstrumentationNodeModuleFile[] = [];
+    for (const build of ['esm', 'cjs']) {
+      for (const file of PATCHED_FILES) {
+        files.push(
+          new InstrumentationNodeModuleFile(
+            `${SDK}/dist/${build}/${file}.js`,
+            SUPPORTED_SDK_VERSIONS,
+            (exports: unknown) => this._patchModule(exports, file),
+            (exports: unknown) => this._unpatchModule(exports, file),
+          ),
+        );
+      }
+    }
+    return [new InstrumentationNodeModuleDefinition(SDK, SUPPORTED_SDK_VERSIONS, undefined, undefined, files)];
+  }
+
+  override enable(): void {
+    super.enable();
+    this._active = true;
+    safely(() => {
+      // The SDK's root export names a file that does not exist, so the base class's hooks never see
+      // its CommonJS build: hook its internal files directly.
+      if (this._cjsHook === undefined) {
+        this._cjsHook = new Hook(
+          PATCHED_FILES.map((file) => `${SDK}/dist/cjs/${file}`),
+          { internals: true },
+          (exports, name, baseDir) => this._onCjsRequire(exports, name, baseDir),
+        );
+      }
+      for (const [exports, file] of this._seenModules ?? []) this._patchModule(exports, file);
+    });
+  }
+
+  override disable(): void {
+    super.disable();
+    this._active = false;
+    safely(() => {
+      for (const proto of this._patchedPrototypes ?? []) this._unpatchPrototype(proto);
+    });
+  }
+
+  /**
+   * Patches SDK classes handed over directly, for bundled applications or module layouts the load
+   * hooks cannot see. Pass `Protocol` (or `Server` and `Client`), and optionally the HTTP server
+   * transports: `instrumentation.manuallyInstrument({ Server, Client, StreamableHTTPServerTransport })`.
+   */
+  manuallyInstrument(classes: McpSdkClasses): void {
+    safely(() => {
+      for (const cls of [classes.Protocol, classes.Server, classes.Client]) {
+        if (cls !== undefined) this._patchModule({ Protocol: cls }, PROTOCOL_FILE);
+      }
+      if (classes.StreamableHTTPServerTransport !== undefined) {
+        this._patchModule({ StreamableHTTPServerTransport: classes.StreamableHTTPServerTransport }, STREAMABLE_HTTP_SERVER_FILE);
+      }
+      if (classes.SSEServerTransport !== undefined) {
+        this._patchModule({ SSEServerTransport: classes.SSEServerTransport }, SSE_SERVER_FILE);
+      }
+    });
+  }
+
+  private _onCjsRequire<T>(exports: T, name: string, baseDir: string | undefined): T {
+    safely(() => {
+      const file = PATCHED_FILES.find((candidate) => name === `${SDK}/dist/cjs/${candidate}`);
+      if (file === undefined || baseDir === undefined) return;
+      const version = sdkVersionAt(baseDir);
+      if (!isSupportedSdkVersion(version)) {
+        this._diag.debug(`skipping ${SDK}@${version ?? 'unknown'}: supported ${SUPPORTED_SDK_VERSIONS.join(' ')}`);
+        return;
+      }
+      this._patchModule(exports, file);
+    });
+    return exports;
+  }
+
+  private _patchModule<T>(exports: T, file: PatchedFile): T {
+    if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return exports;
+    (this._seenModules ??= new Map()).set(exports as object, file);
+    if (this._active !== true) return exports;
+    safely(() => {
+      const classes = exports as Record<string, unknown>;
+      if (file === PROTOCOL_FILE) {
+        const proto = prototypeDefining(classes.Protocol, '_onrequest');
+        if (proto !== undefined) this._patchProtocol(proto);
+        else this._diag.debug('Protocol class not found in the SDK module; nothing patched');
+      } else if (file === STREAMABLE_HTTP_SERVER_FILE) {
+        const proto = prototypeDefining(classes.StreamableHTTPServerTransport, 'handleRequest');
+        if (proto !== undefined) this._patchHttpEntry(proto, 'handleRequest');
+      } else {
+        const proto = prototypeDefining(classes.SSEServerTransport, 'handlePostMessage');
+        if (proto !== undefined) this._patchHttpEntry(proto, 'handlePostMessage');
+      }
+    });
+    return exports;
+  }
+
+  private _unpatchModule<T>(exports: T, file: PatchedFile): T {
+    safely(() => {
+      const classes = exports as Record<string, unknown>;
+      const proto =
+        file === PROTOCOL_FILE
+          ? prototypeDefining(classes.Protocol, '_onrequest')
+          : file === STREAMABLE_HTTP_SERVER_FILE
+            ? prototypeDefining(classes.StreamableHTTPServerTransport, 'handleRequest')
+            : prototypeDefining(classes.SSEServerTransport, 'handlePostMessage');
+      if (proto !== undefined) this._unpatchPrototype(proto);
+    });
+    return exports;
+  }
+
+  private _unpatchPrototype(proto: Record<string, unknown>): void {
+    for (const name of [...PROTOCOL_METHODS, 'handleRequest', 'handlePostMessage']) {
+      if (Object.prototype.hasOwnProperty.call(proto, name) && isWrapped(proto[name])) this._unwrap(proto, name);
+    }
+    this._patchedPrototypes?.delete(proto);
+  }
+
+  private _patchHttpEntry(proto: Record<string, unknown>, name: 'handleRequest' | 'handlePostMessage'): void {
+    if (typeof proto[name] !== 'function' || isWrapped(proto[name])) return;
+    this._wrap(proto, name, ((original: AnyFn) =>
+      function patchedHttpEntry(this: unknown, ...args: unknown[]): unknown {
+        let peer;
+        try {
+          peer = httpPeerOf(args[0]);
+        } catch {
+          peer = undefined;
+        }
+        return peer === undefined ? original.apply(this, args) : httpPeerStorage.run(peer, () => original.apply(this, args));
+      }) as never);
+    (this._patchedPrototypes ??= new Set()).add(proto);
+  }
+
+  private _patchProtocol(proto: Record<string, unknown>): void {
+    if (isWrapped(proto._onrequest)) return;
+    const wrappers: Record<(typeof PROTOCOL_METHODS)[number], (original: AnyFn) => AnyFn> = {
+      connect: (original) => this._connectWrapper(original),
+      request: (original) => this._requestWrapper(original),
+      notification: (original) => this._notificationWrapper(original),
+      _onrequest: (original) => this._onReceiveWrapper(original, true),
+      _onnotification: (original) => this._onReceiveWrapper(original, false),
+      _onresponse: (original) => this._onResponseWrapper(original),
+      _oncancel: (original) => this._onCancelWrapper(original),
+      _onerror: (original) => this._onErrorWrapper(original),
+      _onclose: (original) => this._onCloseWrapper(original),
+    };
+    for (const name of PROTOCOL_METHODS) {
+      if (typeof proto[name] === 'function') this._wrap(proto, name, wrappers[name] as never);
+    }
+    (this._patchedPrototypes ??= new Set()).add(proto);
+  }
+
+  /** Whether an operation should be traced and measured. */
+  private _traces(method: unknown): method is string {
+    return this._active === true && typeof method === 'string' && !this.host.settings.ignoreMethods.has(method);
+  }
+
+  private _connectWrapper(original: AnyFn): AnyFn {
+    return function connect(this: ProtocolLike, ...args: unknown[]): unknown {
+      const result = original.apply(this, args);
+      // `connect` attaches the transport synchronously: the connection (and its session) starts now.
+      safely(() => {
+        if (this._transport !== undefined) connectionOf(this);
+      });
+      return result;
+    };
+  }
+
+  private _requestWrapper(original: AnyFn): AnyFn {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const instrumentation = this;
+    return function request(this: ProtocolLike, ...args: unknown[]): unknown {
+      const message = args[0] as JsonRpcMessageLike | undefined;
+      if (!instrumentation._traces(message?.method)) return original.apply(this, args);
+      let op: McpOperation;
+      try {
+        const options = args[2] as RequestOptionsLike | undefined;
+        op = startOutgoing(instrumentation.host, this, message!.method as string, message!, true, options?.signal);
+        args[0] = withInjectedMeta(message!, op.ctx);
+      } catch (error) {
+        diag.error('opentelemetry-instrumentation-mcp: could not start a request span', error);
+        args[0] = message;
+        return original.apply(this, args);
+      }
+      const idBefore = this._requestMessageId;
+      let pending: unknown;
+      try {
+        pending = context.with(op.ctx, original, this, ...args);
+      } catch (error) {
+        safely(() => op.finishError(error));
+        throw error;
+      }
+      safely(() => {
+        if (typeof idBefore === 'number' && this._requestMessageId === idBefore + 1) op.setRequestId(idBefore);
+      });
+      return settle(op, pending);
+    };
+  }
+
+  private _notificationWrapper(original: AnyFn): AnyFn {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const instrumentation = this;
+    return function notification(this: ProtocolLike, ...args: unknown[]): unknown {
+      const message = args[0] as JsonRpcMessageLike | undefined;
+      if (!instrumentation._traces(message?.method)) return original.apply(this, args);
+      let op: McpOperation;
+      try {
+        const method = message!.method as string;
+        op = startOutgoing(instrumentation.host, this, method, message!, false, undefined);
+        // A parameterless notification may be debounced by the SDK; adding params would defeat that.
+        const debounced = message!.params === undefined && this._options?.debouncedNotificationMethods?.includes(method) === true;
+        if (!debounced) args[0] = withInjectedMeta(message!, op.ctx);
+      } catch (error) {
+        diag.error('opentelemetry-instrumentation-mcp: could not start a notification span', error);
+        args[0] = message;
+        return original.apply(this, args);
+      }
+      let pending: unknown;
+      try {
+        pending = context.with(op.ctx, original, this, ...args);
+      } catch (error) {
+        safely(() => op.finishError(error));
+        throw error;
+      }
+      return settle(op, pending);
+    };
+  }
+
+  /**
+   * `_onrequest` / `_onnotification`: make sure the handler that will run is wrapped (handlers live in
+   * the SDK's own maps; they are wrapped once, on first use, whatever registered them). A request
+   * nobody handles gets its span here: the SDK answers it with -32601.
+   */
+  private _onReceiveWrapper(original: AnyFn, isRequest: boolean): AnyFn {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const instrumentation = this;
+    return function onReceive(this: ProtocolLike, ...args: unknown[]): unknown {
+      const message = args[0] as JsonRpcMessageLike | undefined;
+      const method = message?.method;
+      if (!instrumentation._traces(method)) return original.apply(this, args);
+      let temporary = false;
+      let handlers: Map<string, HandlerFn> | undefined;
+      try {
+        handlers = isRequest ? this._requestHandlers : this._notificationHandlers;
+        if (handlers instanceof Map) {
+          const handler = handlers.get(method);
+          if (handler !== undefined) {
+            if ((handler as Wrapped<HandlerFn>)[WRAPPED_HANDLER] !== true) {
+              handlers.set(method, instrumentation._wrapHandler(this, handler, isRequest));
+            }
+          } else {
+            const fallback = isRequest ? this.fallbackRequestHandler : this.fallbackNotificationHandler;
+            if (typeof fallback === 'function') {
+              // The fallback is the application's property: wrap it for this message only, through the map.
+              handlers.set(method, instrumentation._wrapHandler(this, fallback, isRequest));
+              temporary = true;
+            } else {
+              const op = startIncoming(instrumentation.host, this, method, message!, isRequest, undefined);
+              if (isRequest) op.finishError({ code: ERROR_CODE_METHOD_NOT_FOUND, message: 'Method not found' });
+              else op.finishResult(undefined);
+            }
+          }
+        }
+      } catch (error) {
+        diag.error('opentelemetry-instrumentation-mcp: could not prepare a received message', error);
+      }
+      try {
+        return original.apply(this, args);
+      } finally {
+        if (temporary) handlers?.delete(method);
+      }
+    };
+  }
+
+  private _wrapHandler(protocol: ProtocolLike, handler: HandlerFn, isRequest: boolean): HandlerFn {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const instrumentation = this;
+    const wrapped: Wrapped<HandlerFn> = function (this: unknown, message: unknown, extra?: unknown): unknown {
+      const method = (message as JsonRpcMessageLike | undefined)?.method;
+      if (!instrumentation._traces(method)) return handler.call(this, message, extra);
+      let op: McpOperation;
+      try {
+        const signal = isRequest ? (extra as { signal?: AbortSignal } | undefined)?.signal : undefined;
+        op = startIncoming(instrumentation.host, protocol, method, message as JsonRpcMessageLike, isRequest, signal);
+      } catch (error) {
+        diag.error('opentelemetry-instrumentation-mcp: could not start a server span', error);
+        return handler.call(this, message, extra);
+      }
+      let result: unknown;
+      try {
+        result = context.with(op.ctx, handler, this, message, extra);
+      } catch (error) {
+        safely(() => op.finishError(error));
+        throw error;
+      }
+      return settle(op, result);
+    };
+    wrapped[WRAPPED_HANDLER] = true;
+    return wrapped;
+  }
+
+  private _onResponseWrapper(original: AnyFn): AnyFn {
+    return function _onresponse(this: ProtocolLike, ...args: unknown[]): unknown {
+      const response = args[0] as JsonRpcResponseLike | undefined;
+      const error = response?.error;
+      if (error !== undefined && error !== null && typeof error === 'object') {
+        safely(() => {
+          const op = existingConnectionOf(this)?.outgoing.get(Number(response!.id));
+          if (op !== undefined) {
+            const code = Number.isSafeInteger(error.code) ? (error.code as number) : Number(error.code);
+            op.wireError = { code: Number.isFinite(code) ? code : 0, message: typeof error.message === 'string' ? error.message : undefined };
+          }
+        });
+      }
+      return original.apply(this, args);
+    };
+  }
+
+  private _onCancelWrapper(original: AnyFn): AnyFn {
+    return function _oncancel(this: ProtocolLike, ...args: unknown[]): unknown {
+      safely(() => {
+        const params = (args[0] as JsonRpcMessageLike | undefined)?.params as { requestId?: unknown; reason?: unknown } | undefined;
+        const requestId = params?.requestId;
+        if (requestId === undefined) return;
+        const op = existingConnectionOf(this)?.incoming.get(requestId);
+        if (op !== undefined && op.isRequest) op.finishCancelled(typeof params?.reason === 'string' ? { message: params.reason } : undefined);
+      });
+      return original.apply(this, args);
+    };
+  }
+
+  private _onErrorWrapper(original: AnyFn): AnyFn {
+    return function _onerror(this: ProtocolLike, ...args: unknown[]): unknown {
+      safely(() => {
+        const conn = existingConnectionOf(this);
+        if (conn !== undefined) conn.lastErrorType = exceptionType(args[0]);
+      });
+      return original.apply(this, args);
+    };
+  }
+
+  private _onCloseWrapper(original: AnyFn): AnyFn {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const instrumentation = this;
+    return function _onclose(this: ProtocolLike, ...args: unknown[]): unknown {
+      let conn: ConnectionState | undefined;
+      safely(() => {
+        conn = existingConnectionOf(this);
+        if (conn === undefined || conn.closed) {
+          conn = undefined;
+          return;
+        }
+        conn.closed = true;
+        for (const op of conn.outgoing.values()) op.markClosed();
+        for (const op of [...conn.incoming.values()]) op.finishClosed();
+        recordSessionDuration(instrumentation._instruments, conn);
+      });
+      const result = original.apply(this, args);
+      if (conn !== undefined) {
+        const closing = conn;
+        // Requests the SDK rejected on close end through their own promise first; end any left over.
+        setImmediate(() =>
+          safely(() => {
+            for (const op of [...closing.outgoing.values()]) op.finishClosed();
+          }),
+        );
+      }
+      return result;
+    };
+  }
+}
+
+/** Ends `op` when `pending` settles, and hands the caller the same outcome. */
+function settle(op: McpOperation, pending: unknown): unknown {
+  if (!isThenable(pending)) {
+    safely(() => op.finishResult(pending));
+    return pending;
+  }
+  return pending.then(
+    (value) => {
+      safely(() => op.finishResult(value));
+      return value;
+    },
+    (error: unknown) => {
+      safely(() => op.finishError(error));
+      throw error;
+    },
+  );
+}
+

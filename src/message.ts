@@ -1,0 +1,153 @@
+/*
+ * What an MCP message means for telemetry: its target (tool, prompt, resource), and how its outcome
+ * maps to `error.type`, `rpc.response.status_code` and the span status.
+ */
+
+/** The low-cardinality subject of an operation, read from its params. */
+export interface MessageTarget {
+  toolName: string | undefined;
+  promptName: string | undefined;
+  resourceUri: string | undefined;
+}
+
+const NO_TARGET: MessageTarget = Object.freeze({
+  toolName: undefined,
+  promptName: undefined,
+  resourceUri: undefined,
+});
+
+function stringField(obj: unknown, key: string): string | undefined {
+  if (obj === null || typeof obj !== 'object') return undefined;
+  const value = (obj as Record<string, unknown>)[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function targetOf(method: string, params: unknown): MessageTarget {
+  switch (method) {
+    case 'tools/call':
+      return { toolName: stringField(params, 'name'), promptName: undefined, resourceUri: undefined };
+    case 'prompts/get':
+      return { toolName: undefined, promptName: stringField(params, 'name'), resourceUri: undefined };
+    case 'resources/read':
+    case 'resources/subscribe':
+    case 'resources/unsubscribe':
+    case 'notifications/resources/updated':
+      return { toolName: undefined, promptName: undefined, resourceUri: stringField(params, 'uri') };
+    case 'completion/complete': {
+      const ref = params !== null && typeof params === 'object' ? (params as { ref?: unknown }).ref : undefined;
+      const type = stringField(ref, 'type');
+      if (type === 'ref/prompt') return { toolName: undefined, promptName: stringField(ref, 'name'), resourceUri: undefined };
+      return NO_TARGET;
+    }
+    default:
+      return NO_TARGET;
+  }
+}
+
+export function spanNameOf(method: string, target: MessageTarget, resourceUriInName: boolean): string {
+  const subject =
+    target.toolName ?? target.promptName ?? (resourceUriInName ? target.resourceUri : undefined);
+  return subject !== undefined ? `${method} ${subject}` : method;
+}
+
+/** JSON-RPC codes that mean the caller erred; they do not mark a SERVER span as failed. */
+const CALLER_FAULT_CODES = new Set([-32700, -32600, -32601, -32602, -32002]);
+
+export const ERROR_CODE_INTERNAL = -32603;
+export const ERROR_CODE_METHOD_NOT_FOUND = -32601;
+export const ERROR_CODE_CONNECTION_CLOSED = -32000;
+export const ERROR_CODE_REQUEST_TIMEOUT = -32001;
+
+/** `error.type` values this package uses for failures that carry no JSON-RPC code. */
+export const ERROR_TYPE_TOOL_ERROR = 'tool_error';
+export const ERROR_TYPE_TIMEOUT = 'timeout';
+export const ERROR_TYPE_CANCELLED = 'cancelled';
+export const ERROR_TYPE_CONNECTION_CLOSED = 'connection_closed';
+export const ERROR_TYPE_OTHER = '_OTHER';
+
+/** How an operation ended. `errorType === undefined` means it succeeded. */
+export interface Outcome {
+  errorType: string | undefined;
+  /** The JSON-RPC error code of the response, when there was one. */
+  statusCode: number | undefined;
+  /** Span status description (the JSON-RPC error message, or the failure's message). */
+  message: string | undefined;
+  /** Whether the span status is ERROR (false for caller faults on SERVER spans). */
+  markError: boolean;
+  /** An exception worth an exception event (an unexpected throw in a handler). */
+  exception: unknown;
+}
+
+export const OK: Outcome = Object.freeze({
+  errorType: undefined,
+  statusCode: undefined,
+  message: undefined,
+  markError: false,
+  exception: undefined,
+});
+
+export function isCallerFault(code: number): boolean {
+  return CALLER_FAULT_CODES.has(code);
+}
+
+/** Whether a request's result is a `CallToolResult` that reports a tool error. */
+export function isToolErrorResult(method: string, result: unknown): boolean {
+  return (
+    method === 'tools/call' &&
+    result !== null &&
+    typeof result === 'object' &&
+    (result as { isError?: unknown }).isError === true
+  );
+}
+
+export function toolErrorOutcome(): Outcome {
+  return { errorType: ERROR_TYPE_TOOL_ERROR, statusCode: undefined, message: undefined, markError: true, exception: undefined };
+}
+
+/** The outcome of a JSON-RPC error response with `code` and `message`. */
+export function jsonRpcErrorOutcome(code: number, message: string | undefined, onServer: boolean): Outcome {
+  return {
+    errorType: String(code),
+    statusCode: code,
+    message,
+    markError: !(onServer && isCallerFault(code)),
+    exception: undefined,
+  };
+}
+
+/**
+ * The outcome of a request handler that threw: the SDK answers with the error's integer `code`, or
+ * -32603 (Internal error), and the error's message.
+ */
+export function handlerErrorOutcome(error: unknown): Outcome {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = (error as { message?: unknown } | null)?.message;
+  const hasCode = Number.isSafeInteger(code);
+  const outcome = jsonRpcErrorOutcome(
+    hasCode ? (code as number) : ERROR_CODE_INTERNAL,
+    typeof message === 'string' ? message : 'Internal error',
+    true,
+  );
+  if (!hasCode) outcome.exception = error;
+  return outcome;
+}
+
+export function localFailureOutcome(errorType: string, error: unknown, markError = true): Outcome {
+  const message = (error as { message?: unknown } | null)?.message;
+  return {
+    errorType,
+    statusCode: undefined,
+    message: typeof message === 'string' ? message : errorType,
+    markError,
+    exception: undefined,
+  };
+}
+
+/** `error.type` for an exception that is not a JSON-RPC error: its class name, else `_OTHER`. */
+export function exceptionType(error: unknown): string {
+  if (error !== null && typeof error === 'object') {
+    const name = (error as { constructor?: { name?: unknown } }).constructor?.name;
+    if (typeof name === 'string' && name !== '' && name !== 'Object') return name;
+  }
+  return ERROR_TYPE_OTHER;
+}

@@ -1,0 +1,471 @@
+import {
+  context,
+  diag,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Histogram,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_CLIENT_PORT,
+  ATTR_ERROR_TYPE,
+  ATTR_NETWORK_PROTOCOL_NAME,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_NETWORK_TRANSPORT,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+} from '@opentelemetry/semantic-conventions';
+import { connectionOf, httpPeerStorage, type ConnectionState } from './connection';
+import { promptVariableValue, serializeContent } from './content';
+import type { ProtocolLike } from './internal-types';
+import {
+  ERROR_CODE_REQUEST_TIMEOUT,
+  ERROR_TYPE_CANCELLED,
+  ERROR_TYPE_CONNECTION_CLOSED,
+  ERROR_TYPE_TIMEOUT,
+  exceptionType,
+  handlerErrorOutcome,
+  isToolErrorResult,
+  jsonRpcErrorOutcome,
+  localFailureOutcome,
+  OK,
+  spanNameOf,
+  targetOf,
+  toolErrorOutcome,
+  type MessageTarget,
+  type Outcome,
+} from './message';
+import { incomingParent } from './propagation';
+import {
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROMPT_NAME,
+  ATTR_GEN_AI_PROMPT_VARIABLE_PREFIX,
+  ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+  ATTR_GEN_AI_TOOL_CALL_RESULT,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_JSONRPC_PROTOCOL_VERSION,
+  ATTR_JSONRPC_REQUEST_ID,
+  ATTR_MCP_CLIENT_NAME,
+  ATTR_MCP_CLIENT_VERSION,
+  ATTR_MCP_METHOD_NAME,
+  ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_MCP_RESOURCE_URI,
+  ATTR_MCP_SERVER_NAME,
+  ATTR_MCP_SERVER_VERSION,
+  ATTR_MCP_SESSION_ID,
+  ATTR_RPC_RESPONSE_STATUS_CODE,
+  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+} from './semconv';
+import type { Settings } from './settings';
+import type { McpMessageDirection, McpResponseHookInfo } from './types';
+
+/** What operations need from the instrumentation that starts them. */
+export interface OperationHost {
+  readonly tracer: Tracer;
+  readonly settings: Settings;
+  readonly serverDuration: Histogram | undefined;
+  readonly clientDuration: Histogram | undefined;
+}
+
+interface MessageLike {
+  jsonrpc?: unknown;
+  id?: unknown;
+  params?: unknown;
+}
+
+/**
+ * One MCP request or notification, sent or received: its span, its measurement, and how it ends.
+ * Ends exactly once, whichever of result, error, cancellation or connection close comes first.
+ */
+export class McpOperation {
+  ended = false;
+  /** Set when the connection closed while the operation was in flight. */
+  closed = false;
+  /** The JSON-RPC error of the response, when the peer answered with one (outgoing requests). */
+  wireError: { code: number; message: string | undefined } | undefined = undefined;
+  requestId: string | number | undefined;
+
+  constructor(
+    private readonly host: OperationHost,
+    readonly conn: ConnectionState,
+    readonly direction: McpMessageDirection,
+    readonly method: string,
+    readonly target: MessageTarget,
+    readonly params: unknown,
+    readonly span: Span,
+    readonly ctx: Context,
+    readonly signal: AbortSignal | undefined,
+    private readonly startedAt: number,
+    readonly isRequest: boolean,
+    requestId: string | number | undefined,
+  ) {
+    this.requestId = requestId;
+  }
+
+  /** Where the operation is tracked in its connection's in-flight map: its request id, else itself. */
+  key: unknown = undefined;
+
+  /** Records the JSON-RPC id an outgoing request was given after its span started. */
+  setRequestId(id: number): void {
+    this.requestId = id;
+    this.span.setAttribute(ATTR_JSONRPC_REQUEST_ID, String(id));
+    const outgoing = this.conn.outgoing;
+    if (outgoing.get(this.key) === this) outgoing.delete(this.key);
+    this.key = id;
+    outgoing.set(id, this);
+  }
+
+  markClosed(): void {
+    this.closed = true;
+  }
+
+  /** The request or notification completed at the JSON-RPC level with `result`. */
+  finishResult(result: unknown): void {
+    if (this.ended) return;
+    if (this.signal?.aborted === true) {
+      this.finishAborted(undefined);
+      return;
+    }
+    if (this.method === 'initialize') this.recordInitialize(result);
+    if (isToolErrorResult(this.method, result)) {
+      const outcome = toolErrorOutcome();
+      if (this.host.settings.captureContent) outcome.message = firstText(result, 256);
+      this.end(outcome, result, undefined);
+      return;
+    }
+    if (this.method === 'tools/call' && this.host.settings.captureContent && this.span.isRecording()) {
+      const { maxContentLength, redact } = this.host.settings;
+      this.span.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, serializeContent(result, maxContentLength, redact));
+    }
+    this.end(OK, result, undefined);
+  }
+
+  /** The operation failed with `error` (thrown by a handler, or a rejected outgoing request). */
+  finishError(error: unknown): void {
+    if (this.ended) return;
+    if (this.signal?.aborted === true) {
+      this.finishAborted(error);
+      return;
+    }
+    let outcome: Outcome;
+    if (this.direction === 'incoming') {
+      outcome = this.isRequest ? handlerErrorOutcome(error) : localFailureOutcome(exceptionType(error), error);
+    } else if (this.wireError !== undefined) {
+      outcome = jsonRpcErrorOutcome(this.wireError.code, this.wireError.message, false);
+    } else if (this.closed) {
+      outcome = localFailureOutcome(ERROR_TYPE_CONNECTION_CLOSED, error);
+    } else if ((error as { code?: unknown } | null)?.code === ERROR_CODE_REQUEST_TIMEOUT) {
+      outcome = localFailureOutcome(ERROR_TYPE_TIMEOUT, error);
+    } else {
+      outcome = localFailureOutcome(exceptionType(error), error);
+    }
+    this.end(outcome, undefined, error);
+  }
+
+  /** The request was cancelled (by the peer's `notifications/cancelled`, or the caller's AbortSignal). */
+  finishCancelled(reason: unknown): void {
+    if (this.ended) return;
+    this.finishAborted(reason);
+  }
+
+  /** The connection closed before the operation ended. */
+  finishClosed(): void {
+    if (this.ended) return;
+    this.closed = true;
+    this.end(localFailureOutcome(ERROR_TYPE_CONNECTION_CLOSED, { message: 'Connection closed' }), undefined, undefined);
+  }
+
+  private finishAborted(reason: unknown): void {
+    if (this.closed) {
+      this.finishClosed();
+      return;
+    }
+    // A caller's cancellation is its choice: it fails a CLIENT span, not the SERVER span.
+    const outcome = localFailureOutcome(ERROR_TYPE_CANCELLED, reason ?? { message: 'cancelled' }, this.direction === 'outgoing');
+    if (outcome.message === undefined || outcome.message === ERROR_TYPE_CANCELLED) {
+      const text = this.signal?.reason;
+      outcome.message = typeof text === 'string' ? text : 'cancelled';
+    }
+    this.end(outcome, undefined, reason);
+  }
+
+  private recordInitialize(result: unknown): void {
+    if (result === null || typeof result !== 'object') return;
+    const conn = this.conn;
+    const version = (result as { protocolVersion?: unknown }).protocolVersion;
+    if (typeof version === 'string') conn.protocolVersion = version;
+    const peer =
+      conn.role === 'server'
+        ? (this.params as { clientInfo?: unknown } | undefined)?.clientInfo
+        : (result as { serverInfo?: unknown }).serverInfo;
+    if (peer !== null && typeof peer === 'object') {
+      const { name, version: peerVersion } = peer as { name?: unknown; version?: unknown };
+      if (typeof name === 'string') conn.peerName = name;
+      if (typeof peerVersion === 'string') conn.peerVersion = peerVersion;
+    }
+    const span = this.span;
+    if (!span.isRecording()) return;
+    if (conn.protocolVersion !== undefined) span.setAttribute(ATTR_MCP_PROTOCOL_VERSION, conn.protocolVersion);
+    setPeerAttributes(span, conn);
+  }
+
+  private end(outcome: Outcome, result: unknown, error: unknown): void {
+    this.ended = true;
+    const conn = this.conn;
+    const map = this.direction === 'incoming' ? conn.incoming : conn.outgoing;
+    if (map.get(this.key) === this) map.delete(this.key);
+
+    const span = this.span;
+    try {
+      if (outcome.errorType !== undefined && span.isRecording()) {
+        span.setAttribute(ATTR_ERROR_TYPE, outcome.errorType);
+        if (outcome.statusCode !== undefined) span.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(outcome.statusCode));
+        if (outcome.exception !== undefined) recordException(span, outcome.exception);
+        if (outcome.markError) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.message });
+      }
+      const hook = this.host.settings.responseHook;
+      if (hook !== undefined) {
+        const info: McpResponseHookInfo = {
+          direction: this.direction,
+          role: conn.role,
+          method: this.method,
+          requestId: this.requestId,
+          params: this.params,
+          result,
+          error,
+          errorType: outcome.errorType,
+        };
+        runHook(() => hook(span, info), 'responseHook');
+      }
+    } finally {
+      span.end();
+    }
+    this.recordDuration(outcome);
+  }
+
+  private recordDuration(outcome: Outcome): void {
+    const histogram = this.direction === 'incoming' ? this.host.serverDuration : this.host.clientDuration;
+    if (histogram === undefined) return;
+    const conn = this.conn;
+    const attributes: Attributes = { [ATTR_MCP_METHOD_NAME]: this.method };
+    const { toolName, promptName } = this.target;
+    if (toolName !== undefined) {
+      attributes[ATTR_GEN_AI_TOOL_NAME] = toolName;
+      if (this.method === 'tools/call') attributes[ATTR_GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL;
+    }
+    if (promptName !== undefined) attributes[ATTR_GEN_AI_PROMPT_NAME] = promptName;
+    if (outcome.errorType !== undefined) attributes[ATTR_ERROR_TYPE] = outcome.errorType;
+    if (outcome.statusCode !== undefined) attributes[ATTR_RPC_RESPONSE_STATUS_CODE] = String(outcome.statusCode);
+    if (conn.protocolVersion !== undefined) attributes[ATTR_MCP_PROTOCOL_VERSION] = conn.protocolVersion;
+    if (conn.networkTransport !== undefined) attributes[ATTR_NETWORK_TRANSPORT] = conn.networkTransport;
+    if (conn.networkProtocolName !== undefined) attributes[ATTR_NETWORK_PROTOCOL_NAME] = conn.networkProtocolName;
+    if (conn.networkProtocolVersion !== undefined) attributes[ATTR_NETWORK_PROTOCOL_VERSION] = conn.networkProtocolVersion;
+    if (this.direction === 'outgoing' && conn.serverAddress !== undefined) {
+      attributes[ATTR_SERVER_ADDRESS] = conn.serverAddress;
+      if (conn.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = conn.serverPort;
+    }
+    histogram.record((performance.now() - this.startedAt) / 1000, attributes);
+  }
+}
+
+function setPeerAttributes(span: Span, conn: ConnectionState): void {
+  if (conn.peerName === undefined) return;
+  if (conn.role === 'server') {
+    span.setAttribute(ATTR_MCP_CLIENT_NAME, conn.peerName);
+    if (conn.peerVersion !== undefined) span.setAttribute(ATTR_MCP_CLIENT_VERSION, conn.peerVersion);
+  } else if (conn.role === 'client') {
+    span.setAttribute(ATTR_MCP_SERVER_NAME, conn.peerName);
+    if (conn.peerVersion !== undefined) span.setAttribute(ATTR_MCP_SERVER_VERSION, conn.peerVersion);
+  }
+}
+
+function recordException(span: Span, exception: unknown): void {
+  if (exception instanceof Error) span.recordException(exception);
+  else span.recordException({ message: String(exception) });
+}
+
+function firstText(result: unknown, max: number): string | undefined {
+  const content = (result as { content?: unknown }).content;
+  if (!Array.isArray(content)) return undefined;
+  for (const item of content) {
+    const text = (item as { type?: unknown; text?: unknown } | null)?.text;
+    if ((item as { type?: unknown } | null)?.type === 'text' && typeof text === 'string') {
+      return text.length > max ? `${text.slice(0, max)}…` : text;
+    }
+  }
+  return undefined;
+}
+
+export function runHook(fn: () => void, name: string): void {
+  try {
+    fn();
+  } catch (error) {
+    diag.error(`opentelemetry-instrumentation-mcp: ${name} threw`, error);
+  }
+}
+
+/** The span attributes every MCP span starts with. */
+function startAttributes(
+  conn: ConnectionState,
+  method: string,
+  target: MessageTarget,
+  message: MessageLike,
+  requestId: string | number | undefined,
+): Attributes {
+  const attributes: Attributes = { [ATTR_MCP_METHOD_NAME]: method };
+  if (target.toolName !== undefined) {
+    attributes[ATTR_GEN_AI_TOOL_NAME] = target.toolName;
+    if (method === 'tools/call') attributes[ATTR_GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL;
+  }
+  if (target.promptName !== undefined) attributes[ATTR_GEN_AI_PROMPT_NAME] = target.promptName;
+  if (target.resourceUri !== undefined) attributes[ATTR_MCP_RESOURCE_URI] = target.resourceUri;
+  if (requestId !== undefined) attributes[ATTR_JSONRPC_REQUEST_ID] = String(requestId);
+  const jsonrpc = message.jsonrpc;
+  if (jsonrpc !== undefined && jsonrpc !== '2.0') attributes[ATTR_JSONRPC_PROTOCOL_VERSION] = String(jsonrpc);
+  if (conn.protocolVersion !== undefined) attributes[ATTR_MCP_PROTOCOL_VERSION] = conn.protocolVersion;
+  const sessionId = conn.transport?.sessionId;
+  if (typeof sessionId === 'string' && sessionId !== '') attributes[ATTR_MCP_SESSION_ID] = sessionId;
+  if (conn.networkTransport !== undefined) attributes[ATTR_NETWORK_TRANSPORT] = conn.networkTransport;
+  if (conn.networkProtocolName !== undefined) attributes[ATTR_NETWORK_PROTOCOL_NAME] = conn.networkProtocolName;
+  if (conn.networkProtocolVersion !== undefined) attributes[ATTR_NETWORK_PROTOCOL_VERSION] = conn.networkProtocolVersion;
+  if (conn.peerName !== undefined) {
+    if (conn.role === 'server') {
+      attributes[ATTR_MCP_CLIENT_NAME] = conn.peerName;
+      if (conn.peerVersion !== undefined) attributes[ATTR_MCP_CLIENT_VERSION] = conn.peerVersion;
+    } else if (conn.role === 'client') {
+      attributes[ATTR_MCP_SERVER_NAME] = conn.peerName;
+      if (conn.peerVersion !== undefined) attributes[ATTR_MCP_SERVER_VERSION] = conn.peerVersion;
+    }
+  }
+  return attributes;
+}
+
+function captureRequestContent(host: OperationHost, span: Span, method: string, params: unknown): void {
+  const { maxContentLength, redact } = host.settings;
+  if (params === null || typeof params !== 'object') return;
+  const args = (params as { arguments?: unknown }).arguments;
+  if (args === undefined) return;
+  if (method === 'tools/call') {
+    span.setAttribute(ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, serializeContent(args, maxContentLength, redact));
+  } else if (method === 'prompts/get' && args !== null && typeof args === 'object') {
+    for (const name of Object.keys(args)) {
+      const value = (args as Record<string, unknown>)[name];
+      span.setAttribute(ATTR_GEN_AI_PROMPT_VARIABLE_PREFIX + name, promptVariableValue(name, value, maxContentLength, redact));
+    }
+  }
+}
+
+/** Learns the negotiated version and peer after a reconnect that skipped `initialize`. */
+function refreshFromProtocol(conn: ConnectionState, protocol: ProtocolLike): void {
+  if (conn.role !== 'client') return;
+  const transportVersion = (conn.transport as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+  if (typeof transportVersion === 'string') conn.protocolVersion = transportVersion;
+  if (conn.peerName === undefined) {
+    const info = (protocol as { _serverVersion?: unknown })._serverVersion;
+    if (info !== null && typeof info === 'object') {
+      const { name, version } = info as { name?: unknown; version?: unknown };
+      if (typeof name === 'string') conn.peerName = name;
+      if (typeof version === 'string') conn.peerVersion = version;
+    }
+  }
+}
+
+function startOperation(
+  host: OperationHost,
+  protocol: ProtocolLike,
+  direction: McpMessageDirection,
+  method: string,
+  message: MessageLike,
+  requestId: string | number | undefined,
+  isRequest: boolean,
+  signal: AbortSignal | undefined,
+): McpOperation {
+  const conn = connectionOf(protocol);
+  if (conn.protocolVersion === undefined && method !== 'initialize') refreshFromProtocol(conn, protocol);
+  const params = message.params;
+  const target = targetOf(method, params);
+  const attributes = startAttributes(conn, method, target, message, requestId);
+  const settings = host.settings;
+  let parent: Context;
+  let span: Span;
+  const name = spanNameOf(method, target, settings.resourceUriInSpanName);
+  if (direction === 'incoming') {
+    const incoming = incomingParent(params);
+    parent = incoming.parent;
+    const peer = httpPeerStorage.getStore();
+    if (peer !== undefined) {
+      if (peer.address !== undefined) {
+        attributes[ATTR_CLIENT_ADDRESS] = peer.address;
+        if (peer.port !== undefined) attributes[ATTR_CLIENT_PORT] = peer.port;
+      }
+      if (peer.protocolVersion !== undefined) attributes[ATTR_NETWORK_PROTOCOL_VERSION] = peer.protocolVersion;
+    }
+    span = host.tracer.startSpan(
+      name,
+      {
+        kind: SpanKind.SERVER,
+        attributes,
+        links: incoming.linked !== undefined ? [{ context: incoming.linked }] : undefined,
+      },
+      parent,
+    );
+  } else {
+    parent = context.active();
+    if (conn.serverAddress !== undefined) {
+      attributes[ATTR_SERVER_ADDRESS] = conn.serverAddress;
+      if (conn.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = conn.serverPort;
+    }
+    span = host.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+  }
+  const ctx = trace.setSpan(parent, span);
+  const op = new McpOperation(host, conn, direction, method, target, params, span, ctx, signal, performance.now(), isRequest, requestId);
+  if (settings.captureContent && span.isRecording()) {
+    try {
+      captureRequestContent(host, span, method, params);
+    } catch (error) {
+      diag.debug('opentelemetry-instrumentation-mcp: content capture failed', error);
+    }
+  }
+  const hook = settings.requestHook;
+  if (hook !== undefined) {
+    runHook(() => hook(span, { direction, role: conn.role, method, requestId, params }), 'requestHook');
+  }
+  return op;
+}
+
+/** Starts the SERVER-span operation of a received request or notification. */
+export function startIncoming(
+  host: OperationHost,
+  protocol: ProtocolLike,
+  method: string,
+  message: MessageLike,
+  isRequest: boolean,
+  signal: AbortSignal | undefined,
+): McpOperation {
+  const id = message.id;
+  const requestId = isRequest && (typeof id === 'string' || typeof id === 'number') ? id : undefined;
+  const op = startOperation(host, protocol, 'incoming', method, message, requestId, isRequest, signal);
+  op.key = requestId ?? op;
+  op.conn.incoming.set(op.key, op);
+  return op;
+}
+
+/** Starts the CLIENT-span operation of a request or notification about to be sent. */
+export function startOutgoing(
+  host: OperationHost,
+  protocol: ProtocolLike,
+  method: string,
+  message: MessageLike,
+  isRequest: boolean,
+  signal: AbortSignal | undefined,
+): McpOperation {
+  const op = startOperation(host, protocol, 'outgoing', method, message, undefined, isRequest, signal);
+  op.key = op;
+  op.conn.outgoing.set(op, op);
+  return op;
+}

@@ -1,0 +1,92 @@
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  trace,
+  type Context,
+  type TextMapGetter,
+} from '@opentelemetry/api';
+
+/*
+ * Trace context travels in `params._meta` under the unprefixed W3C keys (`traceparent`, `tracestate`,
+ * `baggage`; the MCP specification reserves them), written and read by the globally configured
+ * propagators. The sender writes into a copy of the message; the receiver reads defensively: `_meta`
+ * is peer-controlled input.
+ */
+
+/** Longest `_meta` value handed to a propagator; longer ones are ignored (W3C limits are far lower). */
+const MAX_META_VALUE_LENGTH = 8192;
+
+const metaGetter: TextMapGetter<Record<string, unknown>> = {
+  get(carrier, key) {
+    const value = carrier[key];
+    return typeof value === 'string' && value.length <= MAX_META_VALUE_LENGTH ? value : undefined;
+  },
+  keys(carrier) {
+    return Object.keys(carrier);
+  },
+};
+
+/** `params._meta` of a message when it is a plain object, else `undefined`. */
+export function metaOf(params: unknown): Record<string, unknown> | undefined {
+  if (params === null || typeof params !== 'object') return undefined;
+  const meta = (params as { _meta?: unknown })._meta;
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return undefined;
+  return meta as Record<string, unknown>;
+}
+
+/** The context carried by a received message, or `undefined` when it carries none worth using. */
+export function extractFromMeta(params: unknown): Context | undefined {
+  const meta = metaOf(params);
+  if (meta === undefined) return undefined;
+  try {
+    const extracted = propagation.extract(ROOT_CONTEXT, meta, metaGetter);
+    return extracted === ROOT_CONTEXT ? undefined : extracted;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The parent context of a SERVER span: the context from `_meta` when it carries a valid span, with the
+ * ambient context's span (if any, and a different one) returned as a link; otherwise the ambient
+ * context (keeping any baggage from `_meta`).
+ */
+export function incomingParent(params: unknown): { parent: Context; linked: ReturnType<typeof trace.getSpanContext> } {
+  const active = context.active();
+  const extracted = extractFromMeta(params);
+  if (extracted === undefined) return { parent: active, linked: undefined };
+  const remote = trace.getSpanContext(extracted);
+  if (remote !== undefined && trace.isSpanContextValid(remote)) {
+    const ambient = trace.getSpanContext(active);
+    const linked =
+      ambient !== undefined && trace.isSpanContextValid(ambient) && ambient.spanId !== remote.spanId
+        ? ambient
+        : undefined;
+    return { parent: extracted, linked };
+  }
+  const baggage = propagation.getBaggage(extracted);
+  return { parent: baggage !== undefined ? propagation.setBaggage(active, baggage) : active, linked: undefined };
+}
+
+/**
+ * A copy of `message` whose `params._meta` also holds the context's propagation fields, or the
+ * message itself when the propagators wrote nothing. The caller's objects are never modified.
+ */
+export function withInjectedMeta<T extends { params?: unknown }>(message: T, ctx: Context): T {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  let injected = false;
+  for (const _ in carrier) {
+    injected = true;
+    break;
+  }
+  if (!injected) return message;
+  const params = message.params;
+  const oldParams = params !== null && typeof params === 'object' ? (params as Record<string, unknown>) : undefined;
+  const oldMeta = metaOf(oldParams);
+  return {
+    ...message,
+    params: { ...oldParams, _meta: oldMeta !== undefined ? { ...oldMeta, ...carrier } : carrier },
+  };
+}

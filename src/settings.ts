@@ -1,0 +1,43 @@
+import type { McpInstrumentationConfig, McpRequestHook, McpResponseHook } from './types';
+import { createKeyRedactor, type KeyRedactor } from './content';
+
+/** Environment variable that turns content capture on (`true`) without code. */
+export const ENV_CAPTURE_CONTENT = 'OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT';
+
+export const DEFAULT_MAX_CONTENT_LENGTH = 4096;
+
+/** The configuration resolved once per `setConfig`, so that hot paths read plain fields. */
+export interface Settings {
+  readonly captureContent: boolean;
+  readonly maxContentLength: number;
+  readonly redact: KeyRedactor;
+  readonly resourceUriInSpanName: boolean;
+  readonly ignoreMethods: ReadonlySet<string>;
+  readonly requestHook: McpRequestHook | undefined;
+  readonly responseHook: McpResponseHook | undefined;
+}
+
+function envFlag(name: string): boolean | undefined {
+  const raw = process.env[name];
+  if (raw === undefined) return undefined;
+  const value = raw.trim().toLowerCase();
+  if (value === 'true' || value === '1' || value === 'yes' || value === 'on') return true;
+  if (value === 'false' || value === '0' || value === 'no' || value === 'off' || value === '') return false;
+  return undefined;
+}
+
+export function resolveSettings(config: McpInstrumentationConfig): Settings {
+  const maxContentLength =
+    typeof config.maxContentLength === 'number' && Number.isFinite(config.maxContentLength) && config.maxContentLength > 0
+      ? Math.floor(config.maxContentLength)
+      : DEFAULT_MAX_CONTENT_LENGTH;
+  return {
+    captureContent: config.captureContent ?? envFlag(ENV_CAPTURE_CONTENT) ?? false,
+    maxContentLength,
+    redact: createKeyRedactor(config.redactKeys),
+    resourceUriInSpanName: config.resourceUriInSpanName === true,
+    ignoreMethods: new Set(Array.isArray(config.ignoreMethods) ? config.ignoreMethods : []),
+    requestHook: typeof config.requestHook === 'function' ? config.requestHook : undefined,
+    responseHook: typeof config.responseHook === 'function' ? config.responseHook : undefined,
+  };
+}
