@@ -342,7 +342,14 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         args[0] = message;
         return original.apply(this, args);
       }
-      const idBefore = this._requestMessageId;
+      // The SDK numbers the request with `_requestMessageId++` and may deliver (in memory: synchronously)
+      // the response before returning, so the id is recorded before the call: it is the one used unless
+      // the SDK rejects the request before sending (not connected, signal already aborted).
+      safely(() => {
+        const nextId = this._requestMessageId;
+        const signal = (args[2] as RequestOptionsLike | undefined)?.signal;
+        if (typeof nextId === 'number' && this._transport !== undefined && signal?.aborted !== true) op.setRequestId(nextId);
+      });
       let pending: unknown;
       try {
         pending = context.with(op.ctx, original, this, ...args);
@@ -350,9 +357,6 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         safely(() => op.finishError(error));
         throw error;
       }
-      safely(() => {
-        if (typeof idBefore === 'number' && this._requestMessageId === idBefore + 1) op.setRequestId(idBefore);
-      });
       return settle(op, pending);
     };
   }
