@@ -1,0 +1,251 @@
+/*
+ * The MCP duration histograms, through a real MeterProvider: instruments, attributes per outcome,
+ * exact counts after a mixed workload, bounded cardinality, and independence from trace sampling.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import * as sdkMetrics from '@opentelemetry/sdk-metrics';
+import * as sdkTrace from '@opentelemetry/sdk-trace';
+import { McpInstrumentation } from '../src';
+import { setupOtel } from './helpers/otel';
+import { sdk, zod } from './helpers/sdk';
+
+const otel = setupOtel();
+const instrumentation = new McpInstrumentation();
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const scenario = require('../../test/fixtures/scenario.cjs');
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+let McpServer: any;
+let Client: any;
+let InMemoryTransport: any;
+let types: any;
+
+before(() => {
+  ({ McpServer } = sdk('server/mcp.js'));
+  ({ Client } = sdk('client/index.js'));
+  ({ InMemoryTransport } = sdk('inMemory.js'));
+  types = sdk('types.js');
+});
+
+class Reader extends sdkMetrics.MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+interface Point {
+  attributes: Record<string, unknown>;
+  count: number;
+  boundaries: number[];
+}
+
+async function histogramPoints(reader: sdkMetrics.MetricReader, name: string): Promise<{ unit: string; points: Point[] }> {
+  const { resourceMetrics } = await reader.collect();
+  for (const scope of resourceMetrics.scopeMetrics) {
+    for (const metric of scope.metrics) {
+      if (metric.descriptor.name !== name) continue;
+      assert.equal(metric.dataPointType, sdkMetrics.DataPointType.HISTOGRAM, `${name} is a histogram`);
+      return {
+        unit: metric.descriptor.unit,
+        points: metric.dataPoints.map((p: any) => ({
+          attributes: p.attributes,
+          count: p.value.count,
+          boundaries: p.value.buckets.boundaries,
+        })),
+      };
+    }
+  }
+  return { unit: '', points: [] };
+}
+
+/** Count of measurements per `key` (attributes picked by `keys`), for points matching `filter`. */
+function countBy(points: Point[], keys: string[], filter: (a: Record<string, unknown>) => boolean): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of points) {
+    if (!filter(p.attributes)) continue;
+    const key = keys.map((k) => String(p.attributes[k] ?? '-')).join(' ');
+    out[key] = (out[key] ?? 0) + p.count;
+  }
+  return out;
+}
+
+async function connectPair(sessionId?: string): Promise<{ client: any; server: any }> {
+  const server = scenario.createScenarioServer({ McpServer, z: zod(), types });
+  const client = scenario.configureScenarioClient(new Client(scenario.CLIENT_INFO, scenario.clientCapabilities(types)), types);
+  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverTransport);
+  await client.connect(clientTransport);
+  // After connecting: a client whose transport already has a session id skips initialize (reconnect).
+  if (sessionId !== undefined) {
+    clientTransport.sessionId = sessionId;
+    serverTransport.sessionId = sessionId;
+  }
+  return { client, server };
+}
+
+const BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
+
+describe('operation and session durations', () => {
+  let reader: Reader;
+  let meterProvider: sdkMetrics.MeterProvider;
+  before(async () => {
+    reader = new Reader();
+    meterProvider = new sdkMetrics.MeterProvider({ readers: [reader] });
+    // A meter provider set after construction: the instruments follow it.
+    instrumentation.setMeterProvider(meterProvider);
+
+    const { client, server } = await connectPair();
+    const N = 7;
+    const M = 3;
+    for (let i = 0; i < N; i++) await client.callTool({ name: 'echo', arguments: { text: `n${i}` } });
+    for (let i = 0; i < M; i++) await client.callTool({ name: 'soft-fail', arguments: {} });
+    await client.callTool({ name: 'fail', arguments: {} });
+    await assert.rejects(client.getPrompt({ name: 'no-such-prompt' }));
+    await assert.rejects(client.getPrompt({ name: 'no-such-prompt' }));
+    await assert.rejects(client.request({ method: 'no/such-method', params: {} }, types.EmptyResultSchema));
+    await assert.rejects(client.callTool({ name: 'slow', arguments: { ms: 1000 } }, undefined, { timeout: 20 }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await client.close();
+    await server.close();
+  });
+  after(() => {
+    instrumentation.setMeterProvider(otel.meterProvider);
+  });
+
+  test('mcp.server.operation.duration: unit, buckets, and the per-tool count by outcome', async () => {
+    const { unit, points } = await histogramPoints(reader, 'mcp.server.operation.duration');
+    assert.equal(unit, 's');
+    for (const p of points) assert.deepEqual(p.boundaries, BUCKETS);
+    const tools = countBy(points, ['gen_ai.tool.name', 'error.type'], (a) => a['mcp.method.name'] === 'tools/call');
+    assert.deepEqual(tools, {
+      'echo -': 7,
+      'soft-fail tool_error': 3,
+      'fail tool_error': 1,
+      'slow cancelled': 1,
+    });
+    const protocolErrors = countBy(points, ['mcp.method.name', 'error.type', 'rpc.response.status_code'], (a) => a['error.type'] !== undefined && a['mcp.method.name'] !== 'tools/call');
+    assert.deepEqual(protocolErrors, {
+      'prompts/get -32602 -32602': 2,
+      'no/such-method -32601 -32601': 1,
+    });
+    const echo = points.find((p) => p.attributes['gen_ai.tool.name'] === 'echo')!;
+    assert.deepEqual(Object.keys(echo.attributes).sort(), [
+      'gen_ai.operation.name',
+      'gen_ai.tool.name',
+      'mcp.method.name',
+      'mcp.protocol.version',
+    ]);
+    assert.equal(echo.attributes['gen_ai.operation.name'], 'execute_tool');
+    const initialize = points.find((p) => p.attributes['mcp.method.name'] === 'initialize')!;
+    assert.equal(initialize.count, 1);
+  });
+
+  test('mcp.client.operation.duration: the same workload from the client side', async () => {
+    const { unit, points } = await histogramPoints(reader, 'mcp.client.operation.duration');
+    assert.equal(unit, 's');
+    for (const p of points) assert.deepEqual(p.boundaries, BUCKETS);
+    const tools = countBy(points, ['gen_ai.tool.name', 'error.type'], (a) => a['mcp.method.name'] === 'tools/call');
+    assert.deepEqual(tools, {
+      'echo -': 7,
+      'soft-fail tool_error': 3,
+      'fail tool_error': 1,
+      'slow timeout': 1,
+    });
+    const protocolErrors = countBy(points, ['mcp.method.name', 'error.type'], (a) => a['error.type'] !== undefined && a['mcp.method.name'] !== 'tools/call');
+    assert.deepEqual(protocolErrors, { 'prompts/get -32602': 2, 'no/such-method -32601': 1 });
+  });
+
+  test('notifications are measured too', async () => {
+    const server = await histogramPoints(reader, 'mcp.server.operation.duration');
+    const client = await histogramPoints(reader, 'mcp.client.operation.duration');
+    const initialized = (points: Point[]) => countBy(points, ['mcp.method.name'], (a) => a['mcp.method.name'] === 'notifications/initialized');
+    assert.deepEqual(initialized(server.points), { 'notifications/initialized': 1 });
+    assert.deepEqual(initialized(client.points), { 'notifications/initialized': 1 });
+    const cancelled = countBy(client.points, ['mcp.method.name'], (a) => a['mcp.method.name'] === 'notifications/cancelled');
+    assert.deepEqual(cancelled, {}, 'the SDK sends notifications/cancelled itself, past the instrumented API');
+  });
+
+  test('session durations on both sides, once per connection', async () => {
+    for (const name of ['mcp.server.session.duration', 'mcp.client.session.duration']) {
+      const { unit, points } = await histogramPoints(reader, name);
+      assert.equal(unit, 's');
+      assert.equal(points.length, 1, name);
+      assert.equal(points[0]!.count, 1);
+      assert.deepEqual(points[0]!.boundaries, BUCKETS);
+      assert.equal(points[0]!.attributes['error.type'], undefined);
+      assert.match(String(points[0]!.attributes['mcp.protocol.version']), /^\d{4}-\d{2}-\d{2}$/);
+    }
+  });
+
+  test('never a session id, request id or resource URI on a measurement', async () => {
+    for (const name of ['mcp.server.operation.duration', 'mcp.client.operation.duration', 'mcp.server.session.duration', 'mcp.client.session.duration']) {
+      for (const p of (await histogramPoints(reader, name)).points) {
+        for (const key of ['mcp.session.id', 'jsonrpc.request.id', 'mcp.resource.uri']) {
+          assert.equal(p.attributes[key], undefined, `${name} has no ${key}`);
+        }
+      }
+    }
+  });
+});
+
+describe('cardinality', () => {
+  test('1,000 sessions with distinct ids produce the series of one', async () => {
+    const reader = new Reader();
+    instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
+    try {
+      const seriesCount = async () => {
+        let n = 0;
+        for (const name of ['mcp.server.operation.duration', 'mcp.client.operation.duration', 'mcp.server.session.duration', 'mcp.client.session.duration']) {
+          n += (await histogramPoints(reader, name)).points.length;
+        }
+        return n;
+      };
+      const session = async () => {
+        const { client, server } = await connectPair(randomUUID());
+        await client.callTool({ name: 'echo', arguments: { text: 'x' } });
+        await client.readResource({ uri: 'test://static' });
+        await client.close();
+        await server.close();
+      };
+      await session();
+      const afterOne = await seriesCount();
+      // initialize, notifications/initialized, tools/call, resources/read on each side, and two sessions.
+      assert.equal(afterOne, 10);
+      for (let i = 1; i < 1000; i++) await session();
+      assert.equal(await seriesCount(), afterOne);
+      const { points } = await histogramPoints(reader, 'mcp.server.operation.duration');
+      const echo = points.find((p) => p.attributes['gen_ai.tool.name'] === 'echo')!;
+      assert.equal(echo.count, 1000);
+    } finally {
+      instrumentation.setMeterProvider(otel.meterProvider);
+    }
+  });
+});
+
+describe('metrics do not depend on trace sampling', () => {
+  test('a 0%-sampled tracer still measures every operation', async () => {
+    const reader = new Reader();
+    const exporter = new sdkTrace.InMemorySpanExporter();
+    instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
+    instrumentation.setTracerProvider(
+      new sdkTrace.TracerProvider({ sampler: new sdkTrace.AlwaysOffSampler(), spanProcessors: [new sdkTrace.SimpleSpanProcessor({ exporter })] }),
+    );
+    try {
+      const { client, server } = await connectPair();
+      for (let i = 0; i < 5; i++) await client.callTool({ name: 'echo', arguments: { text: 'x' } });
+      await client.callTool({ name: 'soft-fail', arguments: {} });
+      await client.close();
+      await server.close();
+      assert.equal(exporter.getFinishedSpans().length, 0, 'nothing sampled');
+      const { points } = await histogramPoints(reader, 'mcp.server.operation.duration');
+      assert.deepEqual(countBy(points, ['gen_ai.tool.name', 'error.type'], (a) => a['mcp.method.name'] === 'tools/call'), {
+        'echo -': 5,
+        'soft-fail tool_error': 1,
+      });
+    } finally {
+      instrumentation.setTracerProvider(otel.tracerProvider);
+      instrumentation.setMeterProvider(otel.meterProvider);
+    }
+  });
+});
