@@ -14,6 +14,7 @@ import { ERROR_CODE_METHOD_NOT_FOUND, exceptionType } from './message';
 import { startIncoming, startOutgoing, type McpOperation, type OperationHost } from './operations';
 import { withInjectedMeta } from './propagation';
 import { recordSessionDuration, createInstruments, type McpInstruments } from './metrics';
+import { requestObservers, type IncomingRequestInfo } from './request-observers';
 import { resolveSettings, type Settings } from './settings';
 import type { McpInstrumentationConfig } from './types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
@@ -450,6 +451,13 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         diag.error('opentelemetry-instrumentation-mcp: could not start a server span', error);
         return handler.call(this, message, extra);
       }
+      if (isRequest && requestObservers.size > 0) {
+        const refusal = observe(op, method, message as JsonRpcMessageLike, extra);
+        if (refusal !== undefined) {
+          safely(() => op.finishError(refusal));
+          return Promise.reject(refusal);
+        }
+      }
       let result: unknown;
       try {
         result = context.with(op.ctx, handler, this, message, extra);
@@ -532,6 +540,23 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       return result;
     };
   }
+}
+
+/**
+ * Shows a received request to the registered observers; returns the JSON-RPC error one of them
+ * refused it with, if any. Any other exception of an observer is reported, not propagated.
+ */
+function observe(op: McpOperation, method: string, message: JsonRpcMessageLike, extra: unknown): unknown {
+  const info: IncomingRequestInfo = { span: op.span, method, requestId: op.requestId, params: message.params, extra };
+  for (const observer of requestObservers) {
+    try {
+      observer.onIncomingRequest(info);
+    } catch (error) {
+      if (Number.isSafeInteger((error as { code?: unknown } | null)?.code)) return error;
+      diag.error('opentelemetry-instrumentation-mcp: a request observer failed', error);
+    }
+  }
+  return undefined;
 }
 
 /** Ends `op` when `pending` settles, and hands the caller the same outcome. */
