@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { McpOperation } from './operations';
+import type { McpLogLevel } from './protocol-logging';
 import type { McpRole } from './types';
 import type { ProtocolLike, TransportLike } from './internal-types';
 import { NETWORK_TRANSPORT_VALUE_PIPE, NETWORK_TRANSPORT_VALUE_TCP } from './semconv';
@@ -10,6 +11,8 @@ import { NETWORK_TRANSPORT_VALUE_PIPE, NETWORK_TRANSPORT_VALUE_TCP } from './sem
  * operations still in flight so that none outlives the connection.
  */
 export interface ConnectionState {
+  /** The Server or Client this connection belongs to. */
+  readonly protocol: object;
   readonly transport: TransportLike | undefined;
   readonly role: McpRole | undefined;
   readonly networkTransport: string | undefined;
@@ -25,6 +28,8 @@ export interface ConnectionState {
   /** Class name of the last transport error seen before the connection closed. */
   lastErrorType: string | undefined;
   closed: boolean;
+  /** The level the peer subscribed to with `logging/setLevel` (servers), if it did. */
+  logLevel: McpLogLevel | undefined;
   /** Received requests by JSON-RPC id, received notifications by their operation object. */
   readonly incoming: Map<unknown, McpOperation>;
   /** Sent requests by message id, sent notifications by their operation object. */
@@ -84,6 +89,7 @@ function createState(protocol: ProtocolLike, transport: TransportLike | undefine
     serverPort = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
   }
   return {
+    protocol,
     transport,
     role: roleOf(protocol),
     networkTransport,
@@ -97,6 +103,7 @@ function createState(protocol: ProtocolLike, transport: TransportLike | undefine
     openedAt: performance.now(),
     lastErrorType: undefined,
     closed: false,
+    logLevel: undefined,
     incoming: new Map(),
     outgoing: new Map(),
   };

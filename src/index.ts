@@ -8,3 +8,16 @@ export type {
   McpResponseHookInfo,
   McpRole,
 } from './types';
+export { McpRecordingSampler } from './sampler';
+export {
+  subscribeToServerLogs,
+  McpLoggingNotSupportedError,
+  McpInstrumentationNotActiveError,
+  MCP_LOG_LEVELS,
+  MCP_LEVEL_SEVERITY,
+  type McpLogLevel,
+  type McpLogMessage,
+  type McpLogSink,
+} from './protocol-logging';
+export { summarizeMcpSpan, type McpSpanSummary, type ReadableSpanLike } from './span-summary';
+export { addRequestObserver, type RequestObserver, type IncomingRequestInfo } from './request-observers';

@@ -13,6 +13,7 @@ import type { HandlerFn, JsonRpcMessageLike, JsonRpcResponseLike, ProtocolLike, 
 import { ERROR_CODE_METHOD_NOT_FOUND, exceptionType } from './message';
 import { startIncoming, startOutgoing, type McpOperation, type OperationHost } from './operations';
 import { withInjectedMeta } from './propagation';
+import { bridgeLogMessage, isForwardingOperationLog, type LogEmitter } from './protocol-logging';
 import { recordSessionDuration, createInstruments, type McpInstruments } from './metrics';
 import { requestObservers, type IncomingRequestInfo } from './request-observers';
 import { resolveSettings, type Settings } from './settings';
@@ -145,6 +146,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       this._host = {
         get tracer(): Tracer {
           return self.tracer;
+        },
+        get logger(): LogEmitter | undefined {
+          return self.logger as LogEmitter | undefined;
         },
         get settings(): Settings {
           return self._settings ?? (self._settings = resolveSettings(self.getConfig()));
@@ -367,6 +371,10 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     const instrumentation = this;
     return function notification(this: ProtocolLike, ...args: unknown[]): unknown {
       const message = args[0] as JsonRpcMessageLike | undefined;
+      if (isForwardingOperationLog()) return original.apply(this, args);
+      if (message?.method === 'notifications/message' && instrumentation._active === true) {
+        instrumentation._bridgeLog(this, message, 'outgoing');
+      }
       if (!instrumentation._traces(message?.method)) return original.apply(this, args);
       let op: McpOperation;
       try {
@@ -402,6 +410,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     return function onReceive(this: ProtocolLike, ...args: unknown[]): unknown {
       const message = args[0] as JsonRpcMessageLike | undefined;
       const method = message?.method;
+      if (!isRequest && method === 'notifications/message' && instrumentation._active === true) {
+        instrumentation._bridgeLog(this, message!, 'incoming');
+      }
       if (!instrumentation._traces(method)) return original.apply(this, args);
       let temporary = false;
       let handlers: Map<string, HandlerFn> | undefined;
@@ -435,6 +446,15 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         if (temporary) handlers?.delete(method);
       }
     };
+  }
+
+  /** Bridges a `notifications/message` sent or received to OpenTelemetry logs and log subscribers. */
+  private _bridgeLog(protocol: ProtocolLike, message: JsonRpcMessageLike, direction: 'incoming' | 'outgoing'): void {
+    safely(() =>
+      bridgeLogMessage(this.host.logger, this.host.settings, connectionOf(protocol), protocol, message, direction, (error) =>
+        diag.error('opentelemetry-instrumentation-mcp: a log sink threw', error),
+      ),
+    );
   }
 
   private _wrapHandler(protocol: ProtocolLike, handler: HandlerFn, isRequest: boolean): HandlerFn {

@@ -61,12 +61,14 @@ import {
   ATTR_RPC_RESPONSE_STATUS_CODE,
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
 } from './semconv';
+import { forwardOperationLog, isMcpLogLevel, type LogEmitter } from './protocol-logging';
 import type { Settings } from './settings';
 import type { McpMessageDirection, McpResponseHookInfo } from './types';
 
 /** What operations need from the instrumentation that starts them. */
 export interface OperationHost {
   readonly tracer: Tracer;
+  readonly logger: LogEmitter | undefined;
   readonly settings: Settings;
   readonly serverDuration: Histogram | undefined;
   readonly clientDuration: Histogram | undefined;
@@ -132,6 +134,10 @@ export class McpOperation {
       return;
     }
     if (this.method === 'initialize') this.recordInitialize(result);
+    else if (this.method === 'logging/setLevel' && this.direction === 'incoming') {
+      const level = (this.params as { level?: unknown } | undefined)?.level;
+      if (isMcpLogLevel(level)) this.conn.logLevel = level;
+    }
     if (isToolErrorResult(this.method, result)) {
       const outcome = toolErrorOutcome();
       if (this.host.settings.captureContent) outcome.message = firstText(result, 256);
@@ -245,10 +251,15 @@ export class McpOperation {
     } finally {
       span.end();
     }
-    this.recordDuration(outcome);
+    const latencyMs = performance.now() - this.startedAt;
+    this.recordDuration(outcome, latencyMs);
+    if (this.isRequest && this.direction === 'incoming' && conn.role === 'server' && this.host.settings.forwardOperationLogs) {
+      const { toolName, promptName } = this.target;
+      forwardOperationLog(conn.protocol, conn, { method: this.method, tool: toolName, prompt: promptName, latencyMs, errorType: outcome.errorType });
+    }
   }
 
-  private recordDuration(outcome: Outcome): void {
+  private recordDuration(outcome: Outcome, latencyMs: number): void {
     const histogram = this.direction === 'incoming' ? this.host.serverDuration : this.host.clientDuration;
     if (histogram === undefined) return;
     const conn = this.conn;
@@ -269,7 +280,7 @@ export class McpOperation {
       attributes[ATTR_SERVER_ADDRESS] = conn.serverAddress;
       if (conn.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = conn.serverPort;
     }
-    histogram.record((performance.now() - this.startedAt) / 1000, attributes);
+    histogram.record(latencyMs / 1000, attributes);
   }
 }
 

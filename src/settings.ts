@@ -13,6 +13,8 @@ export interface Settings {
   readonly redact: KeyRedactor;
   readonly resourceUriInSpanName: boolean;
   readonly ignoreMethods: ReadonlySet<string>;
+  readonly bridgeProtocolLogs: boolean;
+  readonly forwardOperationLogs: boolean;
   readonly requestHook: McpRequestHook | undefined;
   readonly responseHook: McpResponseHook | undefined;
 }
@@ -37,6 +39,8 @@ export function resolveSettings(config: McpInstrumentationConfig): Settings {
     redact: createKeyRedactor(config.redactKeys),
     resourceUriInSpanName: config.resourceUriInSpanName === true,
     ignoreMethods: new Set(Array.isArray(config.ignoreMethods) ? config.ignoreMethods : []),
+    bridgeProtocolLogs: config.bridgeProtocolLogs !== false,
+    forwardOperationLogs: config.forwardOperationLogs === true,
     requestHook: typeof config.requestHook === 'function' ? config.requestHook : undefined,
     responseHook: typeof config.responseHook === 'function' ? config.responseHook : undefined,
   };

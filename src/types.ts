@@ -82,6 +82,23 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
    */
   ignoreMethods?: string[];
 
+  /**
+   * Emit every MCP log message (`notifications/message`) this process sends or receives as an
+   * OpenTelemetry log record, through the logger provider given to the instrumentation (or the
+   * global one). The message's `data` becomes the body only when {@link captureContent} is on.
+   * @default true
+   */
+  bridgeProtocolLogs?: boolean;
+
+  /**
+   * Servers: send each client that subscribed with `logging/setLevel` a short `notifications/message`
+   * per finished request (method, tool or prompt, latency, outcome — no user content), at `info`
+   * (`error` for failures), honouring the session's level. Only servers that declared the `logging`
+   * capability do it, and never to clients that did not subscribe.
+   * @default false
+   */
+  forwardOperationLogs?: boolean;
+
   /** Called with each span right after it starts. */
   requestHook?: McpRequestHook;
 

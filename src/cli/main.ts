@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+/*
+ * `mcp-otel`: the package's command line. Each command lives in its own module and exports
+ * `run(args): Promise<number>` (the exit status); this file only dispatches.
+ *
+ *   mcp-otel stats [FILE] [--json]           latency and error statistics of a JSON-line log
+ *   mcp-otel audit verify PATH [--key KEY]   verify an audit trail's hash chain
+ */
+
+type Command = (args: string[]) => Promise<number>;
+
+const USAGE = `usage: mcp-otel <command> [options]
+
+commands:
+  stats [FILE] [--json]            per method and tool: count, errors, latency percentiles of a
+                                   JSON-line log (FILE, or standard input)
+  audit verify PATH [--key KEY]    check the hash chain of an audit file or directory of segments
+`;
+
+function load(name: string): Command | undefined {
+  switch (name) {
+    case 'stats':
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require('./stats') as { run: Command }).run;
+    case 'audit':
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require('./audit') as { run: Command }).run;
+    default:
+      return undefined;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = load(name);
+  if (command === undefined) {
+    process.stderr.write(`mcp-otel: unknown command '${name}'\n${USAGE}`);
+    return 2;
+  }
+  return command(rest);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`mcp-otel: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}
