@@ -109,6 +109,26 @@ function createState(protocol: ProtocolLike, transport: TransportLike | undefine
   };
 }
 
+const mcpServers = new WeakMap<object, object>();
+
+/** Records that `mcpServer` (an `McpServer`) drives the protocol object `server` (its `.server`). */
+export function registerMcpServer(server: object, mcpServer: object): void {
+  mcpServers.set(server, mcpServer);
+}
+
+/**
+ * Whether the `McpServer` behind `protocol` has a tool (`tools/call`) or prompt (`prompts/get`) of
+ * that name; `undefined` when it cannot be known (a low-level `Server`, another SDK layout).
+ */
+export function isRegisteredTarget(protocol: object, method: string, name: string): boolean | undefined {
+  const mcpServer = mcpServers.get(protocol) as { _registeredTools?: unknown; _registeredPrompts?: unknown } | undefined;
+  if (mcpServer === undefined) return undefined;
+  const registry = method === 'tools/call' ? mcpServer._registeredTools : mcpServer._registeredPrompts;
+  if (registry instanceof Map) return registry.has(name);
+  if (registry === null || typeof registry !== 'object') return undefined;
+  return Object.prototype.hasOwnProperty.call(registry, name);
+}
+
 /** The network peer of the HTTP request an MCP message arrived on (server side of HTTP transports). */
 export interface HttpPeer {
   readonly address: string | undefined;

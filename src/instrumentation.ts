@@ -8,7 +8,7 @@ import {
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hook } from 'require-in-the-middle';
-import { existingConnectionOf, connectionOf, httpPeerOf, httpPeerStorage, type ConnectionState } from './connection';
+import { existingConnectionOf, connectionOf, httpPeerOf, httpPeerStorage, registerMcpServer, type ConnectionState } from './connection';
 import type { HandlerFn, JsonRpcMessageLike, JsonRpcResponseLike, ProtocolLike, RequestOptionsLike } from './internal-types';
 import { ERROR_CODE_METHOD_NOT_FOUND, exceptionType } from './message';
 import { startIncoming, startOutgoing, type McpOperation, type OperationHost } from './operations';
@@ -27,7 +27,8 @@ const SDK = '@modelcontextprotocol/sdk';
 const PROTOCOL_FILE = 'shared/protocol';
 const STREAMABLE_HTTP_SERVER_FILE = 'server/streamableHttp';
 const SSE_SERVER_FILE = 'server/sse';
-const PATCHED_FILES = [PROTOCOL_FILE, STREAMABLE_HTTP_SERVER_FILE, SSE_SERVER_FILE] as const;
+const MCP_SERVER_FILE = 'server/mcp';
+const PATCHED_FILES = [PROTOCOL_FILE, STREAMABLE_HTTP_SERVER_FILE, SSE_SERVER_FILE, MCP_SERVER_FILE] as const;
 type PatchedFile = (typeof PATCHED_FILES)[number];
 
 /** Marks a handler function this package wrapped (so it is wrapped once). */
@@ -42,6 +43,7 @@ export interface McpSdkClasses {
   Protocol?: unknown;
   Server?: unknown;
   Client?: unknown;
+  McpServer?: unknown;
   StreamableHTTPServerTransport?: unknown;
   SSEServerTransport?: unknown;
 }
@@ -219,6 +221,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       if (classes.StreamableHTTPServerTransport !== undefined) {
         this._patchModule({ StreamableHTTPServerTransport: classes.StreamableHTTPServerTransport }, STREAMABLE_HTTP_SERVER_FILE);
       }
+      if (classes.McpServer !== undefined) this._patchModule({ McpServer: classes.McpServer }, MCP_SERVER_FILE);
       if (classes.SSEServerTransport !== undefined) {
         this._patchModule({ SSEServerTransport: classes.SSEServerTransport }, SSE_SERVER_FILE);
       }
@@ -252,12 +255,28 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       } else if (file === STREAMABLE_HTTP_SERVER_FILE) {
         const proto = prototypeDefining(classes.StreamableHTTPServerTransport, 'handleRequest');
         if (proto !== undefined) this._patchHttpEntry(proto, 'handleRequest');
-      } else {
+      } else if (file === SSE_SERVER_FILE) {
         const proto = prototypeDefining(classes.SSEServerTransport, 'handlePostMessage');
         if (proto !== undefined) this._patchHttpEntry(proto, 'handlePostMessage');
+      } else {
+        const proto = prototypeDefining(classes.McpServer, 'connect');
+        if (proto !== undefined) this._patchMcpServer(proto);
       }
     });
     return exports;
+  }
+
+  /** `McpServer.connect`: remember which McpServer drives which Server, to know its tools and prompts. */
+  private _patchMcpServer(proto: Record<string, unknown>): void {
+    if (typeof proto.connect !== 'function' || isWrapped(proto.connect)) return;
+    this._wrap(proto, 'connect', ((original: AnyFn) =>
+      function connect(this: { server?: unknown }, ...args: unknown[]): unknown {
+        safely(() => {
+          if (this.server !== null && typeof this.server === 'object') registerMcpServer(this.server, this);
+        });
+        return original.apply(this, args);
+      }) as never);
+    (this._patchedPrototypes ??= new Set()).add(proto);
   }
 
   private _unpatchModule<T>(exports: T, file: PatchedFile): T {
@@ -268,7 +287,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
           ? prototypeDefining(classes.Protocol, '_onrequest')
           : file === STREAMABLE_HTTP_SERVER_FILE
             ? prototypeDefining(classes.StreamableHTTPServerTransport, 'handleRequest')
-            : prototypeDefining(classes.SSEServerTransport, 'handlePostMessage');
+            : file === SSE_SERVER_FILE
+              ? prototypeDefining(classes.SSEServerTransport, 'handlePostMessage')
+              : prototypeDefining(classes.McpServer, 'connect');
       if (proto !== undefined) this._unpatchPrototype(proto);
     });
     return exports;

@@ -20,13 +20,16 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
 } from '@opentelemetry/semantic-conventions';
-import { connectionOf, httpPeerStorage, type ConnectionState } from './connection';
+import { connectionOf, httpPeerStorage, isRegisteredTarget, type ConnectionState } from './connection';
 import { promptVariableValue, serializeContent } from './content';
 import type { ProtocolLike } from './internal-types';
 import {
+  ERROR_CODE_INVALID_PARAMS,
+  ERROR_CODE_METHOD_NOT_FOUND,
   ERROR_CODE_REQUEST_TIMEOUT,
   ERROR_TYPE_CANCELLED,
   ERROR_TYPE_CONNECTION_CLOSED,
+  ERROR_TYPE_OTHER,
   ERROR_TYPE_TIMEOUT,
   exceptionType,
   handlerErrorOutcome,
@@ -111,6 +114,13 @@ export class McpOperation {
 
   /** Where the operation is tracked in its connection's in-flight map: its request id, else itself. */
   key: unknown = undefined;
+  /** The HTTP version of the request that carried a received message, when known. */
+  httpVersion: string | undefined = undefined;
+  /**
+   * Whether the tool or prompt named by a received call is one the server has (`undefined`: unknown).
+   * Names a server does not have are peer-chosen: they are not put on metrics, which stay bounded.
+   */
+  targetRegistered: boolean | undefined = undefined;
 
   /** Records the JSON-RPC id an outgoing request was given after its span started. */
   setRequestId(id: number): void {
@@ -217,6 +227,9 @@ export class McpOperation {
     const span = this.span;
     if (!span.isRecording()) return;
     if (conn.protocolVersion !== undefined) span.setAttribute(ATTR_MCP_PROTOCOL_VERSION, conn.protocolVersion);
+    // A Streamable HTTP session starts with the initialize response.
+    const sessionId = conn.transport?.sessionId;
+    if (typeof sessionId === 'string' && sessionId !== '') span.setAttribute(ATTR_MCP_SESSION_ID, sessionId);
     setPeerAttributes(span, conn);
   }
 
@@ -263,8 +276,17 @@ export class McpOperation {
     const histogram = this.direction === 'incoming' ? this.host.serverDuration : this.host.clientDuration;
     if (histogram === undefined) return;
     const conn = this.conn;
-    const attributes: Attributes = { [ATTR_MCP_METHOD_NAME]: this.method };
-    const { toolName, promptName } = this.target;
+    // Unknown methods and unknown tool or prompt names are chosen by the peer: on metrics they become
+    // `_OTHER`, so that no peer can grow the number of series.
+    const methodNotFound = outcome.statusCode === ERROR_CODE_METHOD_NOT_FOUND;
+    const attributes: Attributes = { [ATTR_MCP_METHOD_NAME]: methodNotFound ? ERROR_TYPE_OTHER : this.method };
+    let { toolName, promptName } = this.target;
+    const unknownTarget =
+      this.targetRegistered === false || (this.targetRegistered === undefined && outcome.statusCode === ERROR_CODE_INVALID_PARAMS);
+    if (unknownTarget) {
+      if (toolName !== undefined) toolName = ERROR_TYPE_OTHER;
+      if (promptName !== undefined) promptName = ERROR_TYPE_OTHER;
+    }
     if (toolName !== undefined) {
       attributes[ATTR_GEN_AI_TOOL_NAME] = toolName;
       if (this.method === 'tools/call') attributes[ATTR_GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL;
@@ -275,7 +297,8 @@ export class McpOperation {
     if (conn.protocolVersion !== undefined) attributes[ATTR_MCP_PROTOCOL_VERSION] = conn.protocolVersion;
     if (conn.networkTransport !== undefined) attributes[ATTR_NETWORK_TRANSPORT] = conn.networkTransport;
     if (conn.networkProtocolName !== undefined) attributes[ATTR_NETWORK_PROTOCOL_NAME] = conn.networkProtocolName;
-    if (conn.networkProtocolVersion !== undefined) attributes[ATTR_NETWORK_PROTOCOL_VERSION] = conn.networkProtocolVersion;
+    const httpVersion = this.httpVersion ?? conn.networkProtocolVersion;
+    if (httpVersion !== undefined) attributes[ATTR_NETWORK_PROTOCOL_VERSION] = httpVersion;
     if (this.direction === 'outgoing' && conn.serverAddress !== undefined) {
       attributes[ATTR_SERVER_ADDRESS] = conn.serverAddress;
       if (conn.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = conn.serverPort;
@@ -404,6 +427,7 @@ function startOperation(
   const settings = host.settings;
   let parent: Context;
   let span: Span;
+  let httpVersion: string | undefined;
   const name = spanNameOf(method, target, settings.resourceUriInSpanName);
   if (direction === 'incoming') {
     const incoming = incomingParent(params);
@@ -414,7 +438,10 @@ function startOperation(
         attributes[ATTR_CLIENT_ADDRESS] = peer.address;
         if (peer.port !== undefined) attributes[ATTR_CLIENT_PORT] = peer.port;
       }
-      if (peer.protocolVersion !== undefined) attributes[ATTR_NETWORK_PROTOCOL_VERSION] = peer.protocolVersion;
+      if (peer.protocolVersion !== undefined) {
+        attributes[ATTR_NETWORK_PROTOCOL_VERSION] = peer.protocolVersion;
+        httpVersion = peer.protocolVersion;
+      }
     }
     span = host.tracer.startSpan(
       name,
@@ -435,6 +462,11 @@ function startOperation(
   }
   const ctx = trace.setSpan(parent, span);
   const op = new McpOperation(host, conn, direction, method, target, params, span, ctx, signal, performance.now(), isRequest, requestId);
+  if (direction === 'incoming') {
+    op.httpVersion = httpVersion;
+    const name = target.toolName ?? target.promptName;
+    if (name !== undefined && conn.role === 'server') op.targetRegistered = isRegisteredTarget(protocol, method, name);
+  }
   if (settings.captureContent && span.isRecording()) {
     try {
       captureRequestContent(host, span, method, params);

@@ -8,7 +8,8 @@ import { McpInstrumentation } from './instrumentation';
  */
 
 const PREFIX = 'opentelemetry-instrumentation-mcp/register:';
-const SHUTDOWN_TIMEOUT_MS = 5000;
+/** How long exit may wait for telemetry to flush. */
+const SHUTDOWN_TIMEOUT_MS = 3000;
 
 interface NodeSdkLike {
   start(): void;
@@ -46,19 +47,33 @@ export function startZeroCode(): NodeSdkLike | undefined {
 }
 
 function installShutdown(sdk: NodeSdkLike): void {
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
+  let stopping: Promise<boolean> | undefined;
+  /** Flushes and shuts down; resolves `true` when done, `false` when the time limit came first. */
+  const stop = (): Promise<boolean> => {
     if (stopping === undefined) {
       stopping = Promise.race([
-        sdk.shutdown().catch((error: unknown) => report('shutdown failed', error)),
-        new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_TIMEOUT_MS).unref()),
+        sdk.shutdown().then(
+          () => true,
+          (error: unknown) => {
+            report('shutdown failed', error);
+            return true;
+          },
+        ),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), SHUTDOWN_TIMEOUT_MS).unref()),
       ]);
     }
     return stopping;
   };
-  // Normal end: the event loop drained. Flushing keeps it alive a little longer, once.
+  // Normal end: the event loop drained, the application is done. Flushing keeps the process alive a
+  // little longer, once, and never longer than the limit: an exporter still retrying an unreachable
+  // endpoint then is cut off, and the process ends with the application's exit code.
   process.once('beforeExit', () => {
-    void stop();
+    void stop().then((done) => {
+      if (!done) {
+        report(`telemetry not flushed within ${SHUTDOWN_TIMEOUT_MS} ms; exiting`);
+        process.exit();
+      }
+    });
   });
   // Signals: flush, then let the signal do what it would have done without us, unless the
   // application has its own handler (then exiting is the application's decision).

@@ -127,7 +127,8 @@ describe('operation and session durations', () => {
     const protocolErrors = countBy(points, ['mcp.method.name', 'error.type', 'rpc.response.status_code'], (a) => a['error.type'] !== undefined && a['mcp.method.name'] !== 'tools/call');
     assert.deepEqual(protocolErrors, {
       'prompts/get -32602 -32602': 2,
-      'no/such-method -32601 -32601': 1,
+      // A method nobody handles is named by the peer: measured as _OTHER.
+      '_OTHER -32601 -32601': 1,
     });
     const echo = points.find((p) => p.attributes['gen_ai.tool.name'] === 'echo')!;
     assert.deepEqual(Object.keys(echo.attributes).sort(), [
@@ -153,7 +154,7 @@ describe('operation and session durations', () => {
       'slow timeout': 1,
     });
     const protocolErrors = countBy(points, ['mcp.method.name', 'error.type'], (a) => a['error.type'] !== undefined && a['mcp.method.name'] !== 'tools/call');
-    assert.deepEqual(protocolErrors, { 'prompts/get -32602': 2, 'no/such-method -32601': 1 });
+    assert.deepEqual(protocolErrors, { 'prompts/get -32602': 2, '_OTHER -32601': 1 });
   });
 
   test('notifications are measured too', async () => {
@@ -217,6 +218,39 @@ describe('cardinality', () => {
       const { points } = await histogramPoints(reader, 'mcp.server.operation.duration');
       const echo = points.find((p) => p.attributes['gen_ai.tool.name'] === 'echo')!;
       assert.equal(echo.count, 1000);
+    } finally {
+      instrumentation.setMeterProvider(otel.meterProvider);
+    }
+  });
+});
+
+describe('peer-chosen names never grow the series', () => {
+  test('unknown methods, tools and prompts are measured as _OTHER', async () => {
+    const reader = new Reader();
+    instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
+    try {
+      const { client, server } = await connectPair();
+      for (let i = 0; i < 50; i++) {
+        await assert.rejects(client.request({ method: `made/up-${i}`, params: {} }, types.EmptyResultSchema));
+        await assert.rejects(client.getPrompt({ name: `no-such-prompt-${i}` }));
+        try {
+          await client.callTool({ name: `no-such-tool-${i}`, arguments: {} });
+        } catch {
+          // older SDKs answer an unknown tool with -32602
+        }
+      }
+      await client.callTool({ name: 'echo', arguments: { text: 'x' } });
+      await client.close();
+      await server.close();
+      const { points } = await histogramPoints(reader, 'mcp.server.operation.duration');
+      const methods = new Set(points.map((p) => p.attributes['mcp.method.name']));
+      assert.deepEqual([...methods].sort(), ['_OTHER', 'initialize', 'notifications/initialized', 'prompts/get', 'tools/call']);
+      const tools = new Set(points.filter((p) => p.attributes['mcp.method.name'] === 'tools/call').map((p) => p.attributes['gen_ai.tool.name']));
+      assert.deepEqual([...tools].sort(), ['_OTHER', 'echo']);
+      const prompts = new Set(points.filter((p) => p.attributes['mcp.method.name'] === 'prompts/get').map((p) => p.attributes['gen_ai.prompt.name']));
+      assert.deepEqual([...prompts], ['_OTHER']);
+      const other = countBy(points, ['mcp.method.name'], (a) => a['mcp.method.name'] === '_OTHER' || a['gen_ai.tool.name'] === '_OTHER' || a['gen_ai.prompt.name'] === '_OTHER');
+      assert.deepEqual(other, { _OTHER: 50, 'prompts/get': 50, 'tools/call': 50 });
     } finally {
       instrumentation.setMeterProvider(otel.meterProvider);
     }

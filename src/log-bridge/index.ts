@@ -1,0 +1,6 @@
+/*
+ * The log bridge: one JSON line per MCP operation, from the spans this package makes.
+ */
+export { JsonLogSpanProcessor, type JsonLogOptions } from './processor';
+export { StdoutDestinationError, type JsonLogDestination } from './destination';
+export type { JsonLogRotation } from './rotation';

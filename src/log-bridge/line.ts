@@ -1,0 +1,55 @@
+/*
+ * One MCP operation as one JSON line. The fields, in this order (documented in the README):
+ *
+ *   ts, level, side, method, tool | prompt | resource, request_id, session_id, latency_ms, ok,
+ *   error { type, code, message }, trace_id, span_id, transport, peer_name, peer_version,
+ *   arguments, result
+ *
+ * Fields that do not apply are left out, never `null`. `arguments` / `result` exist only when the
+ * span carries `gen_ai.tool.call.arguments` / `.result`, i.e. when the user turned content capture on.
+ *
+ * The line is built by concatenation, each string value escaped by `JSON.stringify` (which escapes
+ * quotes, backslashes, control characters and lone surrogates): no object is built and serialised.
+ */
+import type { Attributes } from '@opentelemetry/api';
+import { ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, ATTR_GEN_AI_TOOL_CALL_RESULT } from '../semconv';
+import type { McpSpanSummary } from '../span-summary';
+
+const q = JSON.stringify as (value: string) => string;
+
+/** Milliseconds rounded to the nanosecond, the resolution of the span's clock. */
+export function latencyMs(ms: number): number {
+  return Number.isFinite(ms) && ms > 0 ? Math.round(ms * 1e6) / 1e6 : 0;
+}
+
+/** ISO 8601, UTC, millisecond precision. */
+export function isoTimestamp(epochMs: number): string {
+  const date = new Date(epochMs);
+  return Number.isNaN(date.getTime()) ? new Date(0).toISOString() : date.toISOString();
+}
+
+/** The log line of one finished MCP operation, ending in `\n`. */
+export function formatLogLine(s: McpSpanSummary, attributes: Attributes): string {
+  let line = `{"ts":"${isoTimestamp(s.startMs)}","level":"${s.ok ? 'info' : 'error'}","side":"${s.side}","method":${q(s.method)}`;
+  if (s.tool !== undefined) line += `,"tool":${q(s.tool)}`;
+  if (s.prompt !== undefined) line += `,"prompt":${q(s.prompt)}`;
+  if (s.resource !== undefined) line += `,"resource":${q(s.resource)}`;
+  if (s.requestId !== undefined) line += `,"request_id":${q(s.requestId)}`;
+  if (s.sessionId !== undefined) line += `,"session_id":${q(s.sessionId)}`;
+  line += `,"latency_ms":${latencyMs(s.latencyMs)},"ok":${s.ok}`;
+  if (!s.ok) {
+    line += `,"error":{"type":${q(s.errorType ?? '_OTHER')}`;
+    if (s.errorCode !== undefined && Number.isSafeInteger(s.errorCode)) line += `,"code":${s.errorCode}`;
+    if (s.errorMessage !== undefined) line += `,"message":${q(s.errorMessage)}`;
+    line += '}';
+  }
+  line += `,"trace_id":${q(s.traceId)},"span_id":${q(s.spanId)}`;
+  if (s.transport !== undefined) line += `,"transport":${q(s.transport)}`;
+  if (s.peerName !== undefined) line += `,"peer_name":${q(s.peerName)}`;
+  if (s.peerVersion !== undefined) line += `,"peer_version":${q(s.peerVersion)}`;
+  const args = attributes[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS];
+  if (typeof args === 'string') line += `,"arguments":${q(args)}`;
+  const result = attributes[ATTR_GEN_AI_TOOL_CALL_RESULT];
+  if (typeof result === 'string') line += `,"result":${q(result)}`;
+  return `${line}}\n`;
+}

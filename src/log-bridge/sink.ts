@@ -1,0 +1,263 @@
+/*
+ * The writing end of the JSON-line log: asynchronous, buffered writes through `sonic-boom` (the
+ * stream pino uses), to standard error or a file, with `pino-roll` rotating a file when asked.
+ *
+ * - Lines are handed over whole and written in order by one stream, so they are never split or
+ *   interleaved with each other. On standard error each write is at most PIPE_BUF (4096) bytes, so a
+ *   pipe keeps lines whole even next to the application's own stderr output.
+ * - `flush()` waits until every line handed over so far is written; at process exit (including
+ *   `process.exit()`) whatever is still buffered is written synchronously.
+ * - Errors of the destination (EACCES, ENOSPC, a missing directory…) are reported once through
+ *   `diag` and never thrown at the caller. Lines wait in memory while the destination fails, up to
+ *   `maxBufferBytes`; lines beyond that are dropped and counted.
+ */
+import { diag } from '@opentelemetry/api';
+import { appendFileSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SonicBoom } from 'sonic-boom';
+import type { ResolvedDestination } from './destination';
+import { pinoRollOptions, type JsonLogRotation, type PinoRollOptions } from './rotation';
+
+const PREFIX = 'opentelemetry-instrumentation-mcp: JSON-line log';
+/** Linux's PIPE_BUF: writes of at most this size to a pipe are atomic. */
+const PIPE_BUF = 4096;
+/** How long the synchronous flush at exit keeps retrying a destination that says EAGAIN. */
+const EXIT_RETRY_MS = 1000;
+
+export interface SinkOptions {
+  rotation: JsonLogRotation | undefined;
+  mkdir: boolean;
+  maxBufferBytes: number;
+  timeoutMillis: number;
+}
+
+interface Waiter {
+  target: number;
+  resolve: () => void;
+}
+
+type PinoRoll = (options: PinoRollOptions) => Promise<SonicBoom>;
+
+/** Sinks with lines that must reach their destination if the process exits now. */
+const liveSinks = new Set<LineSink>();
+let exitHookInstalled = false;
+
+function flushAllAtExit(): void {
+  for (const sink of liveSinks) sink.flushSync();
+}
+
+function byteLength(line: string): number {
+  return Buffer.byteLength(line, 'utf8');
+}
+
+export class LineSink {
+  private stream: SonicBoom | undefined;
+  /** Lines waiting for the stream to open (a rotated file opens asynchronously). */
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  /** Bytes handed to the stream, and bytes it reported written. */
+  private submitted = 0;
+  private written = 0;
+  private waiters: Waiter[] = [];
+  private readyWaiters: Array<() => void> = [];
+  private failing = false;
+  private broken = false;
+  private closed = false;
+  private reportedError = false;
+  private reportedDrop = false;
+  private exitDeadline = 0;
+  /** Lines dropped because the destination could not take them. */
+  dropped = 0;
+
+  constructor(
+    private readonly destination: ResolvedDestination,
+    private readonly options: SinkOptions,
+  ) {
+    const retryEAGAIN = (): boolean => this.exitDeadline === 0 || Date.now() < this.exitDeadline;
+    if (destination.kind === 'stderr') {
+      this.attach(new SonicBoom({ fd: 2, maxWrite: PIPE_BUF, retryEAGAIN }));
+    } else if (options.rotation === undefined) {
+      // Opened synchronously, once, at start-up: the exit flush can then always write.
+      let fd: number;
+      try {
+        if (options.mkdir) mkdirSync(dirname(destination.path), { recursive: true });
+        fd = openSync(destination.path, 'a');
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+      this.attach(new SonicBoom({ fd, retryEAGAIN }));
+    } else {
+      const rollOptions = pinoRollOptions(destination.path, options.rotation, options.mkdir);
+      rollOptions.retryEAGAIN = retryEAGAIN;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const pinoRoll = require('pino-roll') as PinoRoll;
+      pinoRoll(rollOptions).then(
+        (stream) => {
+          if (this.closed) {
+            stream.end();
+            return;
+          }
+          // Lines go to the stream once its first file is open, so that the exit flush can write them.
+          stream.once('ready', () => this.attach(stream));
+          stream.on('error', (error: Error) => {
+            if (this.stream === undefined) this.fail(error);
+          });
+        },
+        (error: unknown) => this.fail(error),
+      );
+    }
+    liveSinks.add(this);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.on('exit', flushAllAtExit);
+    }
+  }
+
+  private attach(stream: SonicBoom): void {
+    if (this.stream !== undefined) return;
+    this.stream = stream;
+    stream.on('write', (n: number) => {
+      this.failing = false;
+      this.written += n;
+      if (this.waiters.length > 0) this.release(false);
+    });
+    stream.on('error', (error: Error) => {
+      this.failing = true;
+      this.report(error);
+      this.release(true);
+    });
+    const pending = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (pending.length > 0) this.hand(pending.join(''));
+    for (const resolve of this.readyWaiters.splice(0)) resolve();
+  }
+
+  private hand(text: string): void {
+    this.submitted += byteLength(text);
+    this.stream!.write(text);
+  }
+
+  /** Resolves the flush waiters whose lines are written (all of them when the destination failed). */
+  private release(all: boolean): void {
+    const keep: Waiter[] = [];
+    for (const waiter of this.waiters) {
+      if (all || waiter.target <= this.written) waiter.resolve();
+      else keep.push(waiter);
+    }
+    this.waiters = keep;
+  }
+
+  private report(error: unknown): void {
+    if (this.reportedError) return;
+    this.reportedError = true;
+    const where = this.destination.kind === 'stderr' ? 'standard error' : this.destination.path;
+    diag.error(`${PREFIX}: cannot write to ${where}; lines are kept in memory (up to ${this.options.maxBufferBytes} bytes) and retried`, error);
+  }
+
+  /** The destination cannot be opened: report once; lines are dropped from now on. */
+  private fail(error: unknown): void {
+    this.broken = true;
+    this.dropped += this.pending.length;
+    this.pending = [];
+    this.pendingBytes = 0;
+    liveSinks.delete(this);
+    if (!this.reportedError) {
+      this.reportedError = true;
+      const where = this.destination.kind === 'stderr' ? 'standard error' : this.destination.path;
+      diag.error(`${PREFIX}: cannot open ${where}; MCP operations will not be logged`, error);
+    }
+    for (const resolve of this.readyWaiters.splice(0)) resolve();
+    this.release(true);
+  }
+
+  private drop(): void {
+    this.dropped++;
+    if (!this.reportedDrop) {
+      this.reportedDrop = true;
+      diag.warn(`${PREFIX}: the destination is not keeping up; dropping lines beyond ${this.options.maxBufferBytes} buffered bytes`);
+    }
+  }
+
+  /** Hands one line (ending in a newline) to the destination. Never throws. */
+  write(line: string): void {
+    if (this.closed) return;
+    if (this.broken) {
+      this.dropped++;
+      return;
+    }
+    const stream = this.stream;
+    if (stream === undefined) {
+      const size = byteLength(line);
+      if (this.pendingBytes + size > this.options.maxBufferBytes) return this.drop();
+      this.pending.push(line);
+      this.pendingBytes += size;
+      return;
+    }
+    const size = byteLength(line);
+    if (this.submitted - this.written + size > this.options.maxBufferBytes) return this.drop();
+    this.submitted += size;
+    stream.write(line);
+  }
+
+  /** Resolves once every line handed over so far is written, the destination failed, or the time is up. */
+  flush(): Promise<void> {
+    if (this.broken) return Promise.resolve();
+    return this.bounded(async () => {
+      if (this.stream === undefined) await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+      const stream = this.stream;
+      if (stream === undefined || this.written >= this.submitted) return;
+      const done = new Promise<void>((resolve) => this.waiters.push({ target: this.submitted, resolve }));
+      // After an error nothing is being written: an empty write makes the stream try again.
+      if (this.failing) stream.write('');
+      await done;
+    });
+  }
+
+  private bounded(work: () => Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        diag.warn(`${PREFIX}: flush still incomplete after ${this.options.timeoutMillis} ms`);
+        resolve();
+      }, this.options.timeoutMillis);
+      timer.unref();
+    });
+    return Promise.race([work(), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** Flushes, then closes the destination (standard error itself stays open). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    liveSinks.delete(this);
+    const stream = this.stream;
+    this.stream = undefined;
+    if (stream !== undefined) {
+      try {
+        stream.end();
+      } catch (error) {
+        diag.debug(`${PREFIX}: close failed`, error);
+      }
+    }
+  }
+
+  /** Writes whatever is buffered, synchronously: at process exit. */
+  flushSync(): void {
+    if (this.closed || this.broken) return;
+    this.exitDeadline = Date.now() + EXIT_RETRY_MS;
+    try {
+      if (this.stream !== undefined) {
+        this.stream.flushSync();
+      } else if (this.pending.length > 0 && this.destination.kind === 'file') {
+        // The rotated file is still opening: its lines go to the configured path itself.
+        appendFileSync(this.destination.path, this.pending.join(''));
+        this.pending = [];
+      }
+    } catch (error) {
+      this.report(error);
+    }
+  }
+}
