@@ -14,7 +14,7 @@ export interface SamplingResultLike {
   traceState?: unknown;
 }
 
-export interface SamplerLike {
+export interface SamplerLike<R extends SamplingResultLike = SamplingResultLike> {
   shouldSample(
     context: Context,
     traceId: string,
@@ -22,7 +22,7 @@ export interface SamplerLike {
     spanKind: SpanKind,
     attributes: Attributes,
     links: Link[],
-  ): SamplingResultLike;
+  ): R;
   toString(): string;
 }
 
@@ -38,9 +38,11 @@ export interface SamplerLike {
  *
  * An MCP span recorded but not sampled propagates `sampled=0`, so a parent-based sampler downstream
  * keeps following the delegate's decision; its non-MCP children are not recorded.
+ *
+ * Typed after its delegate, so that it is the SDK's `Sampler` wherever the delegate is one.
  */
-export class McpRecordingSampler implements SamplerLike {
-  constructor(private readonly delegate: SamplerLike) {}
+export class McpRecordingSampler<R extends SamplingResultLike = SamplingResultLike> implements SamplerLike<R> {
+  constructor(private readonly delegate: SamplerLike<R>) {}
 
   shouldSample(
     context: Context,
@@ -49,12 +51,12 @@ export class McpRecordingSampler implements SamplerLike {
     spanKind: SpanKind,
     attributes: Attributes,
     links: Link[],
-  ): SamplingResultLike {
+  ): R {
     const result = this.delegate.shouldSample(context, traceId, spanName, spanKind, attributes, links);
     if (result.decision !== SamplingDecisionValue.NOT_RECORD || typeof attributes?.[ATTR_MCP_METHOD_NAME] !== 'string') {
       return result;
     }
-    return { ...result, decision: SamplingDecisionValue.RECORD };
+    return { ...result, decision: SamplingDecisionValue.RECORD as R['decision'] };
   }
 
   toString(): string {

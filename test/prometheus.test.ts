@@ -377,11 +377,13 @@ describe('metrics in a real Prometheus (examples/prometheus)', { skip: SKIP }, (
       'mcp_method_name',
       'mcp_protocol_version',
       'network_protocol_name',
+      'network_protocol_version',
       'network_transport',
       'otel_scope_name',
       'otel_scope_version',
     ]);
     assert.equal(labels.__name__, 'mcp_server_operation_duration_count');
+    assert.equal(labels.network_protocol_version, '1.1');
     assert.equal(labels.gen_ai_operation_name, 'execute_tool');
     assert.equal(labels.network_transport, 'tcp');
     assert.equal(labels.otel_scope_name, 'opentelemetry-instrumentation-mcp');
