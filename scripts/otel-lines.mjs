@@ -60,6 +60,7 @@ const LINE_B = {
   '@opentelemetry/exporter-metrics-otlp-http': '^0.301.0',
   '@opentelemetry/exporter-metrics-otlp-proto': '^0.301.0',
   '@opentelemetry/exporter-metrics-otlp-grpc': '^0.301.0',
+  '@opentelemetry/auto-instrumentations-node': '^0.82.0',
 };
 // No release in line B (latest are 2.x / 0.223.x, which peer-depend on api < 1.10):
 // dropped from the line-B package.json. Code that imports them fails the fallback check.
