@@ -378,7 +378,11 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       });
       let pending: unknown;
       try {
-        pending = context.with(op.ctx, original, this, ...args);
+        const options = args[2] as { onprogress?: unknown } | undefined;
+        pending =
+          typeof options?.onprogress === 'function' && args[0] !== message
+            ? sendKeepingTraceContext(this, args[0] as JsonRpcMessageLike, () => context.with(op.ctx, original, this, ...args))
+            : context.with(op.ctx, original, this, ...args);
       } catch (error) {
         safely(() => op.finishError(error));
         throw error;
@@ -598,6 +602,44 @@ function observe(op: McpOperation, method: string, message: JsonRpcMessageLike, 
     }
   }
   return undefined;
+}
+
+const TRACE_META_KEYS = ['traceparent', 'tracestate', 'baggage'] as const;
+
+/**
+ * SDKs 1.10–1.12 replace `params._meta` with `{ progressToken }` when a request has an `onprogress`
+ * callback, dropping the trace context injected into it. For such a request, the transport's `send`
+ * is intercepted for the duration of the (synchronous) call, and the trace keys are put back into the
+ * outgoing message when they are missing; newer SDKs keep them and the message passes unchanged.
+ */
+function sendKeepingTraceContext(protocol: ProtocolLike, injected: JsonRpcMessageLike, call: () => unknown): unknown {
+  const transport = protocol._transport as { send?: unknown } | undefined;
+  const send = transport?.send;
+  const meta = (injected.params as { _meta?: Record<string, unknown> } | undefined)?._meta;
+  if (transport === undefined || typeof send !== 'function' || meta === undefined) return call();
+  const hadOwn = Object.prototype.hasOwnProperty.call(transport, 'send');
+  const restore = (): void => {
+    if (hadOwn) transport.send = send;
+    else delete transport.send;
+  };
+  transport.send = function (this: unknown, message: unknown, ...rest: unknown[]): unknown {
+    restore();
+    let outgoing = message;
+    safely(() => {
+      const m = message as { params?: { _meta?: Record<string, unknown> } } | undefined;
+      const outMeta = m?.params?._meta;
+      if (outMeta === undefined || outMeta.traceparent !== undefined || (message as { method?: unknown }).method !== injected.method) return;
+      const restored: Record<string, unknown> = { ...outMeta };
+      for (const key of TRACE_META_KEYS) if (meta[key] !== undefined) restored[key] = meta[key];
+      outgoing = { ...m, params: { ...m!.params, _meta: restored } };
+    });
+    return (send as (...a: unknown[]) => unknown).call(this, outgoing, ...rest);
+  };
+  try {
+    return call();
+  } finally {
+    if (transport.send !== send) restore();
+  }
 }
 
 /** Ends `op` when `pending` settles, and hands the caller the same outcome. */
