@@ -12,5 +12,7 @@ export const {
   MCP_LEVEL_SEVERITY,
   summarizeMcpSpan,
   addRequestObserver,
+  JsonLogSpanProcessor,
+  StdoutDestinationError,
 } = cjs;
 export type * from './index.js';

@@ -21,3 +21,10 @@ export {
 } from './protocol-logging';
 export { summarizeMcpSpan, type McpSpanSummary, type ReadableSpanLike } from './span-summary';
 export { addRequestObserver, type RequestObserver, type IncomingRequestInfo } from './request-observers';
+export {
+  JsonLogSpanProcessor,
+  StdoutDestinationError,
+  type JsonLogOptions,
+  type JsonLogRotation,
+  type JsonLogDestination,
+} from './log-bridge';

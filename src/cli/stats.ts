@@ -23,6 +23,8 @@ export const PRECISION =
   `(${SIGNIFICANT_DIGITS} significant digits over whole microseconds) and are within 0.1% + 0.001 ms ` +
   'of the exact nearest-rank percentile';
 
+const SHORT_USAGE = 'usage: mcp-otel stats [FILE] [--json]   (mcp-otel stats --help for more)\n';
+
 export const USAGE = `usage: mcp-otel stats [FILE] [--json]
 
 Reads a JSON-line log of MCP operations (as JsonLogSpanProcessor writes it) from FILE, or from
@@ -33,9 +35,11 @@ options:
   --json        print one JSON document (for machines) instead of the table
   -h, --help    print this help
 
-Precision: ${PRECISION}.
-Memory stays constant however large the log: no latency list is kept.
-Lines that are not JSON, or not MCP operations, are counted and skipped.
+Precision: count, errors, error rate, mean and max are exact. p50, p95 and p99 come from an
+HdrHistogram (${SIGNIFICANT_DIGITS} significant digits, latencies in whole microseconds): each is within
+0.1% + 0.001 ms of the exact nearest-rank percentile. Memory stays constant however large the log:
+no list of latencies is kept. Lines that are not JSON, or not MCP operations, are counted and
+skipped.
 
 exit status: 0 done, 1 FILE cannot be read, 2 usage error
 `;
@@ -75,6 +79,7 @@ interface Accumulator {
   count: number;
   errors: number;
   sum: number;
+  min: number;
   max: number;
   histogram: Histogram;
 }
@@ -133,6 +138,7 @@ export class StatsCollector {
         count: 0,
         errors: 0,
         sum: 0,
+        min: Infinity,
         max: 0,
         histogram: this.hdr.build({ bitBucketSize: 64, numberOfSignificantValueDigits: SIGNIFICANT_DIGITS, autoResize: true }),
       };
@@ -142,6 +148,7 @@ export class StatsCollector {
     if (!ok) group.errors++;
     group.sum += latency as number;
     if ((latency as number) > group.max) group.max = latency as number;
+    if ((latency as number) < group.min) group.min = latency as number;
     group.histogram.recordValue(micros);
   }
 
@@ -149,7 +156,9 @@ export class StatsCollector {
     const groups = [...this.groups.values()]
       .sort((a, b) => compare(a.side, b.side) || compare(a.method, b.method) || compare(a.tool ?? a.prompt ?? '', b.tool ?? b.prompt ?? ''))
       .map((g): StatsGroup => {
-        const percentile = (p: number): number => g.histogram.getValueAtPercentile(p) / UNITS_PER_MS;
+        // The histogram answers with the top of a bucket: never beyond the exact extremes.
+        const percentile = (p: number): number =>
+          Math.min(g.max, Math.max(g.min, g.histogram.getValueAtPercentile(p) / UNITS_PER_MS));
         return {
           side: g.side,
           method: g.method,
@@ -247,7 +256,7 @@ export async function run(args: string[]): Promise<number> {
       strict: true,
     }));
   } catch (error) {
-    process.stderr.write(`mcp-otel stats: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.stderr.write(`mcp-otel stats: ${error instanceof Error ? error.message : String(error)}\n${SHORT_USAGE}`);
     return 2;
   }
   if (values.help === true) {
@@ -255,13 +264,13 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 1) {
-    process.stderr.write(`mcp-otel stats: one FILE at most, got ${positionals.length}\n\n${USAGE}`);
+    process.stderr.write(`mcp-otel stats: one FILE at most, got ${positionals.length}\n${SHORT_USAGE}`);
     return 2;
   }
   const file = positionals[0];
   const fromStdin = file === undefined || file === '-';
   if (fromStdin && process.stdin.isTTY === true) {
-    process.stderr.write(`mcp-otel stats: no FILE, and standard input is a terminal\n\n${USAGE}`);
+    process.stderr.write(`mcp-otel stats: no FILE, and standard input is a terminal\n${SHORT_USAGE}`);
     return 2;
   }
 

@@ -8,24 +8,39 @@
  * Fields that do not apply are left out, never `null`. `arguments` / `result` exist only when the
  * span carries `gen_ai.tool.call.arguments` / `.result`, i.e. when the user turned content capture on.
  *
- * The line is built by concatenation, each string value escaped by `JSON.stringify` (which escapes
- * quotes, backslashes, control characters and lone surrogates): no object is built and serialised.
+ * The line is built by concatenation: no object is built and serialised. A string value is quoted
+ * as is when it holds nothing JSON must escape (the common case: method and tool names, ids), else
+ * by `JSON.stringify`, which escapes quotes, backslashes, control characters and lone surrogates.
  */
 import type { Attributes } from '@opentelemetry/api';
 import { ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, ATTR_GEN_AI_TOOL_CALL_RESULT } from '../semconv';
 import type { McpSpanSummary } from '../span-summary';
 
-const q = JSON.stringify as (value: string) => string;
+/** What a JSON string must not hold raw: quote, backslash, control characters, surrogates (lone ones need escaping). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** `value` as a JSON string. */
+export function q(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
 
 /** Milliseconds rounded to the nanosecond, the resolution of the span's clock. */
 export function latencyMs(ms: number): number {
   return Number.isFinite(ms) && ms > 0 ? Math.round(ms * 1e6) / 1e6 : 0;
 }
 
-/** ISO 8601, UTC, millisecond precision. */
+let lastMs = NaN;
+let lastIso = '';
+
+/** ISO 8601, UTC, millisecond precision (operations of the same millisecond share the string). */
 export function isoTimestamp(epochMs: number): string {
-  const date = new Date(epochMs);
-  return Number.isNaN(date.getTime()) ? new Date(0).toISOString() : date.toISOString();
+  const ms = Math.trunc(epochMs);
+  if (ms === lastMs) return lastIso;
+  const date = new Date(ms);
+  const iso = Number.isNaN(date.getTime()) ? new Date(0).toISOString() : date.toISOString();
+  lastMs = ms;
+  lastIso = iso;
+  return iso;
 }
 
 /** The log line of one finished MCP operation, ending in `\n`. */

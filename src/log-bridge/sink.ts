@@ -3,8 +3,9 @@
  * stream pino uses), to standard error or a file, with `pino-roll` rotating a file when asked.
  *
  * - Lines are handed over whole and written in order by one stream, so they are never split or
- *   interleaved with each other. On standard error each write is at most PIPE_BUF (4096) bytes, so a
- *   pipe keeps lines whole even next to the application's own stderr output.
+ *   interleaved with each other. Each write is at most PIPE_BUF (4096) bytes of whole lines, so a
+ *   pipe keeps lines whole even next to the application's own stderr output (a single line longer
+ *   than that, possible only with content capture, is the exception).
  * - `flush()` waits until every line handed over so far is written; at process exit (including
  *   `process.exit()`) whatever is still buffered is written synchronously.
  * - Errors of the destination (EACCES, ENOSPC, a missing directory…) are reported once through
@@ -86,10 +87,11 @@ export class LineSink {
         this.fail(error);
         return;
       }
-      this.attach(new SonicBoom({ fd, retryEAGAIN }));
+      this.attach(new SonicBoom({ fd, maxWrite: PIPE_BUF, retryEAGAIN }));
     } else {
       const rollOptions = pinoRollOptions(destination.path, options.rotation, options.mkdir);
       rollOptions.retryEAGAIN = retryEAGAIN;
+      rollOptions.maxWrite = PIPE_BUF;
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const pinoRoll = require('pino-roll') as PinoRoll;
       pinoRoll(rollOptions).then(
@@ -130,13 +132,11 @@ export class LineSink {
     const pending = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    if (pending.length > 0) this.hand(pending.join(''));
+    for (const line of pending) {
+      this.submitted += byteLength(line);
+      stream.write(line);
+    }
     for (const resolve of this.readyWaiters.splice(0)) resolve();
-  }
-
-  private hand(text: string): void {
-    this.submitted += byteLength(text);
-    this.stream!.write(text);
   }
 
   /** Resolves the flush waiters whose lines are written (all of them when the destination failed). */
