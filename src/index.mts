@@ -14,5 +14,13 @@ export const {
   addRequestObserver,
   JsonLogSpanProcessor,
   StdoutDestinationError,
+  AppendOnlyFileSink,
+  AuditLockError,
+  AuditSpanProcessor,
+  DEFAULT_AUDITED_METHODS,
+  DEFAULT_AUDIT_REJECT_ERROR_CODE,
+  ENV_AUDIT_RECORD_ARGUMENTS,
+  canonicalJson,
+  verifyAuditTrail,
 } = cjs;
 export type * from './index.js';

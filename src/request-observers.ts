@@ -17,6 +17,11 @@ export interface IncomingRequestInfo {
   readonly extra: unknown;
 }
 
+/**
+ * Observers see only requests the instrumentation traces: not those of methods in `ignoreMethods`, nor
+ * any while the instrumentation is disabled. `info.span` may be a non-recording span (sampled out, no
+ * SDK), whose `onEnd` never comes: state keyed by it must check `span.isRecording()` or be bounded.
+ */
 export interface RequestObserver {
   /**
    * Called before the handler of every received request. Throwing an error with an integer `code`

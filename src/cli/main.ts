@@ -4,7 +4,7 @@
  * `run(args): Promise<number>` (the exit status); this file only dispatches.
  *
  *   mcp-otel stats [FILE] [--json]           latency and error statistics of a JSON-line log
- *   mcp-otel audit verify PATH [--key KEY]   verify an audit trail's hash chain
+ *   mcp-otel audit verify PATH [--key KEY | --key-file FILE] [--allow-open] [--head HASH]
  */
 
 type Command = (args: string[]) => Promise<number>;
@@ -14,7 +14,8 @@ const USAGE = `usage: mcp-otel <command> [options]
 commands:
   stats [FILE] [--json]            per method and tool: count, errors, latency percentiles of a
                                    JSON-line log (FILE, or standard input)
-  audit verify PATH [--key KEY]    check the hash chain of an audit file or directory of segments
+  audit verify PATH [--key KEY | --key-file FILE] [--allow-open] [--head HASH]
+                                   check the hash chain of an audit file or directory of segments
 `;
 
 function load(name: string): Command | undefined {

@@ -1,0 +1,309 @@
+import { diag, SpanKind, type Context, type HrTime, type Span } from '@opentelemetry/api';
+import { ATTR_CLIENT_ADDRESS } from '@opentelemetry/semantic-conventions';
+import { addRequestObserver, type IncomingRequestInfo } from '../request-observers';
+import { ATTR_MCP_METHOD_NAME } from '../semconv';
+import { summarizeMcpSpan, type McpSpanSummary, type ReadableSpanLike } from '../span-summary';
+import { canonicalJson } from './canonical';
+import { AppendOnlyFileSink, type AppendOnlyFileSinkOptions, type AuditSink } from './file-sink';
+import { errorCode } from './file-system';
+import { sha256Hex, type AuditActor, type AuditArguments, type AuditOperation } from './record';
+
+const LOG_PREFIX = 'opentelemetry-instrumentation-mcp: audit:';
+
+/** The methods audited unless configured otherwise. */
+export const DEFAULT_AUDITED_METHODS: readonly string[] = Object.freeze(['tools/call', 'resources/read', 'prompts/get', 'initialize']);
+
+/** Environment variable that turns on raw arguments in audit records (`true`), like `recordArguments`. */
+export const ENV_AUDIT_RECORD_ARGUMENTS = 'OTEL_INSTRUMENTATION_MCP_AUDIT_RECORD_ARGUMENTS';
+
+/** JSON-RPC error code of a request refused because the audit trail cannot be written (`reject` policy). */
+export const DEFAULT_AUDIT_REJECT_ERROR_CODE = -32603;
+
+/**
+ * What happens to audited requests while the audit trail cannot be written:
+ * - `continue`: they are served; the failure is reported through `diag`, records wait in memory.
+ * - `reject`: they are refused with a JSON-RPC error before their handler runs (fail closed), until
+ *   the trail can be written again.
+ */
+export type AuditFailurePolicy = 'continue' | 'reject';
+
+export interface AuditSpanProcessorOptions {
+  /** Where records go. Give this, or `file` / `directory` for an {@link AppendOnlyFileSink}. */
+  sink?: AuditSink;
+  /** Options of the {@link AppendOnlyFileSink} to create. */
+  file?: AppendOnlyFileSinkOptions;
+  /** Shorthand for `file: { directory }`. */
+  directory?: string;
+  /**
+   * The MCP methods audited.
+   * @default ['tools/call', 'resources/read', 'prompts/get', 'initialize']
+   */
+  methods?: readonly string[];
+  /**
+   * `server`: requests this process received (SERVER spans); `client`: requests it sent (CLIENT spans,
+   * which carry no actor and no argument digest).
+   * @default ['server']
+   */
+  sides?: ReadonlyArray<'server' | 'client'>;
+  /**
+   * Put the arguments themselves (canonical JSON, cut at `maxArgumentsLength`) in records, not only
+   * their digest. They are user data: off by default. Also enabled by
+   * `OTEL_INSTRUMENTATION_MCP_AUDIT_RECORD_ARGUMENTS=true`.
+   * @default false
+   */
+  recordArguments?: boolean;
+  /** @default 4096 */
+  maxArgumentsLength?: number;
+  /** @default 'continue' */
+  failurePolicy?: AuditFailurePolicy;
+  /** @default -32603 */
+  rejectErrorCode?: number;
+  /**
+   * Requests seen starting but not yet ended that are remembered (their actor and digest wait for
+   * the span's end); past this the oldest are forgotten.
+   * @default 10000
+   */
+  maxPendingRequests?: number;
+}
+
+interface PendingRequest {
+  actor: AuditActor;
+  args: AuditArguments | undefined;
+  refused: boolean;
+}
+
+function envFlag(name: string): boolean | undefined {
+  const raw = process.env[name]?.trim().toLowerCase();
+  if (raw === undefined) return undefined;
+  if (raw === 'true' || raw === '1' || raw === 'yes' || raw === 'on') return true;
+  if (raw === 'false' || raw === '0' || raw === 'no' || raw === 'off' || raw === '') return false;
+  return undefined;
+}
+
+function hrIso(time: HrTime): string {
+  return new Date(time[0] * 1e3 + time[1] / 1e6).toISOString();
+}
+
+function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function nameVersion(name: string | undefined, version: string | undefined): { name?: string; version?: string } | undefined {
+  if (name === undefined && version === undefined) return undefined;
+  return { name, version };
+}
+
+/**
+ * A span processor that writes an audit record for every audited MCP operation: who (session, client,
+ * authenticated client id / subject / scopes — never a token), what (method, tool, prompt or resource,
+ * a SHA-256 digest of the arguments), when, with what outcome, and the trace it belongs to; into an
+ * append-only, hash-chained trail (by default an {@link AppendOnlyFileSink}).
+ *
+ * It works with any sampler as long as MCP spans are recorded: wrap the sampler in
+ * `McpRecordingSampler` so that a trace sampled out is still audited. Structurally a `SpanProcessor` of
+ * the OpenTelemetry SDK 2.x and 3.x lines; it imports neither.
+ *
+ * ```js
+ * new NodeSDK({
+ *   sampler: new McpRecordingSampler(new TraceIdRatioBasedSampler(0.1)),
+ *   spanProcessors: [new AuditSpanProcessor({ directory: '/var/log/mcp-audit' }), …],
+ *   instrumentations: [new McpInstrumentation()],
+ * });
+ * ```
+ */
+export class AuditSpanProcessor {
+  readonly sink: AuditSink;
+  private readonly methods: ReadonlySet<string>;
+  private readonly server: boolean;
+  private readonly client: boolean;
+  private readonly recordArguments: boolean;
+  private readonly maxArgumentsLength: number;
+  private readonly policy: AuditFailurePolicy;
+  private readonly rejectErrorCode: number;
+  private readonly maxPending: number;
+  private readonly pending = new Map<string, PendingRequest>();
+  private readonly removeObserver: () => void;
+  private warnedNotRecording = false;
+  private warnedEvicted = false;
+  private shutDown = false;
+
+  constructor(options: AuditSpanProcessorOptions = {}) {
+    if (options.sink !== undefined) this.sink = options.sink;
+    else if (options.file !== undefined) this.sink = new AppendOnlyFileSink(options.file);
+    else if (typeof options.directory === 'string' && options.directory !== '') this.sink = new AppendOnlyFileSink({ directory: options.directory });
+    else throw new TypeError('AuditSpanProcessor: give `directory`, `file` or `sink`');
+    this.methods = new Set(Array.isArray(options.methods) ? options.methods : DEFAULT_AUDITED_METHODS);
+    const sides = new Set(Array.isArray(options.sides) ? options.sides : ['server']);
+    this.server = sides.has('server');
+    this.client = sides.has('client');
+    this.recordArguments = options.recordArguments ?? envFlag(ENV_AUDIT_RECORD_ARGUMENTS) ?? false;
+    this.maxArgumentsLength =
+      typeof options.maxArgumentsLength === 'number' && options.maxArgumentsLength > 0 ? Math.floor(options.maxArgumentsLength) : 4096;
+    if (options.failurePolicy !== undefined && options.failurePolicy !== 'continue' && options.failurePolicy !== 'reject') {
+      throw new TypeError("AuditSpanProcessor: `failurePolicy` is 'continue' or 'reject'");
+    }
+    this.policy = options.failurePolicy ?? 'continue';
+    this.rejectErrorCode = Number.isSafeInteger(options.rejectErrorCode) ? options.rejectErrorCode! : DEFAULT_AUDIT_REJECT_ERROR_CODE;
+    this.maxPending = typeof options.maxPendingRequests === 'number' && options.maxPendingRequests > 0 ? Math.floor(options.maxPendingRequests) : 10_000;
+    this.removeObserver = addRequestObserver({ onIncomingRequest: (info) => this.onIncomingRequest(info) });
+  }
+
+  /** Requests whose start was seen and whose end was not (for diagnostics: it must not grow). */
+  get pendingRequests(): number {
+    return this.pending.size;
+  }
+
+  onStart(_span: Span, _parentContext: Context): void {
+    // Nothing: what a record needs is known at the request observer (who, what) and at the end.
+  }
+
+  onEnd(span: ReadableSpanLike): void {
+    const method = span.attributes[ATTR_MCP_METHOD_NAME];
+    if (typeof method !== 'string' || !this.methods.has(method)) return;
+    try {
+      const isServer = span.kind === SpanKind.SERVER;
+      let pending: PendingRequest | undefined;
+      if (isServer && this.pending.size > 0) {
+        const spanId = span.spanContext().spanId;
+        pending = this.pending.get(spanId);
+        if (pending !== undefined) this.pending.delete(spanId);
+      }
+      if (isServer ? !this.server : span.kind !== SpanKind.CLIENT || !this.client) return;
+      const summary = summarizeMcpSpan(span);
+      if (summary === undefined) return;
+      this.sink.append(this.operationOf(summary, span, pending));
+    } catch (error) {
+      diag.error(`${LOG_PREFIX} could not make an audit record`, error);
+    }
+  }
+
+  forceFlush(): Promise<void> {
+    return this.sink.flush();
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.shutDown) return;
+    this.shutDown = true;
+    this.removeObserver();
+    this.pending.clear();
+    await this.sink.close();
+  }
+
+  private onIncomingRequest(info: IncomingRequestInfo): void {
+    if (!this.server || !this.methods.has(info.method)) return;
+    let pending: PendingRequest | undefined;
+    try {
+      if (info.span.isRecording()) {
+        pending = { actor: actorOf(info), args: this.argumentsOf(info.method, info.params), refused: false };
+        this.remember(info.span.spanContext().spanId, pending);
+      } else if (!this.warnedNotRecording) {
+        this.warnedNotRecording = true;
+        diag.warn(
+          `${LOG_PREFIX} a ${info.method} request's span is not recorded (sampled out), so it is not audited; ` +
+            'wrap the sampler in McpRecordingSampler to audit every operation whatever is sampled',
+        );
+      }
+    } catch (error) {
+      diag.error(`${LOG_PREFIX} could not read an incoming request`, error);
+    }
+    if (this.policy === 'reject' && !this.sink.healthy && !this.sink.probe()) {
+      if (pending !== undefined) pending.refused = true;
+      throw Object.assign(new Error('The audit trail cannot be written; the request is refused'), { code: this.rejectErrorCode });
+    }
+  }
+
+  private remember(spanId: string, pending: PendingRequest): void {
+    if (this.pending.size >= this.maxPending) {
+      const oldest = this.pending.keys().next().value;
+      if (oldest !== undefined) this.pending.delete(oldest);
+      if (!this.warnedEvicted) {
+        this.warnedEvicted = true;
+        diag.warn(`${LOG_PREFIX} more than ${this.maxPending} audited requests in flight; the oldest lose their actor and digest`);
+      }
+    }
+    this.pending.set(spanId, pending);
+  }
+
+  /** The digest (and, by opt-in, the value) of what the request asked with. */
+  private argumentsOf(method: string, params: unknown): AuditArguments | undefined {
+    if (params === null || typeof params !== 'object') return undefined;
+    let value: unknown;
+    if (method === 'tools/call' || method === 'prompts/get') {
+      value = (params as { arguments?: unknown }).arguments;
+      if (value === undefined) return undefined;
+    } else {
+      const { _meta, ...rest } = params as Record<string, unknown>;
+      void _meta;
+      value = rest;
+    }
+    let json: string;
+    try {
+      json = canonicalJson(value);
+    } catch (error) {
+      return { error: errorCode(error) };
+    }
+    const args: AuditArguments = { sha256: sha256Hex(json) };
+    if (this.recordArguments) {
+      if (json.length > this.maxArgumentsLength) {
+        args.json = json.slice(0, this.maxArgumentsLength);
+        args.truncated = true;
+      } else args.json = json;
+    }
+    return args;
+  }
+
+  private operationOf(summary: McpSpanSummary, span: ReadableSpanLike, pending: PendingRequest | undefined): AuditOperation {
+    const operation: AuditOperation = {
+      type: 'op',
+      ts: hrIso(span.endTime),
+      start: new Date(summary.startMs).toISOString(),
+      durationMs: Math.round(summary.latencyMs * 1000) / 1000,
+      side: summary.side,
+      method: summary.method,
+      tool: summary.tool,
+      prompt: summary.prompt,
+      resource: summary.resource,
+      requestId: summary.requestId,
+      outcome: pending?.refused === true ? 'refused' : summary.ok ? 'ok' : 'error',
+      error: summary.ok ? undefined : { type: summary.errorType!, code: summary.errorCode },
+      args: pending?.args,
+      traceId: summary.traceId,
+      spanId: summary.spanId,
+    };
+    if (summary.side === 'server') {
+      const actor: AuditActor = { ...(pending?.actor ?? {}) };
+      actor.session ??= summary.sessionId;
+      const client = nameVersion(summary.peerName ?? actor.client?.name, summary.peerVersion ?? actor.client?.version);
+      if (client !== undefined) actor.client = client;
+      const address = stringOf(span.attributes[ATTR_CLIENT_ADDRESS]);
+      if (address !== undefined) actor.address = address;
+      operation.actor = actor;
+    } else {
+      if (summary.sessionId !== undefined) operation.actor = { session: summary.sessionId };
+      operation.server = nameVersion(summary.peerName, summary.peerVersion);
+    }
+    return operation;
+  }
+}
+
+/** Who sent a request, from the SDK's handler `extra` (and `initialize`'s `clientInfo`). Never the token. */
+function actorOf(info: IncomingRequestInfo): AuditActor {
+  const actor: AuditActor = {};
+  const extra = info.extra as { sessionId?: unknown; authInfo?: unknown } | undefined;
+  actor.session = stringOf(extra?.sessionId);
+  const auth = extra?.authInfo as { clientId?: unknown; scopes?: unknown; extra?: unknown } | undefined;
+  if (auth !== null && typeof auth === 'object') {
+    actor.clientId = stringOf(auth.clientId);
+    if (Array.isArray(auth.scopes)) actor.scopes = auth.scopes.filter((s): s is string => typeof s === 'string');
+    const claims = auth.extra as { sub?: unknown; subject?: unknown } | undefined;
+    if (claims !== null && typeof claims === 'object') actor.subject = stringOf(claims.sub) ?? stringOf(claims.subject);
+  }
+  if (info.method === 'initialize') {
+    const clientInfo = (info.params as { clientInfo?: { name?: unknown; version?: unknown } } | undefined)?.clientInfo;
+    if (clientInfo !== null && typeof clientInfo === 'object') {
+      const client = nameVersion(stringOf(clientInfo.name), stringOf(clientInfo.version));
+      if (client !== undefined) actor.client = client;
+    }
+  }
+  return actor;
+}
