@@ -8,10 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startOtlpReceiver as startReceiver, type OtlpReceiver as Receiver, type ReceivedSpan } from './helpers/otlp-receiver';
 import { childEnv, fileUrl, fixture, REPO_ROOT } from './helpers/sdk';
 
 const PACKAGE = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -23,110 +22,6 @@ const APP_STDOUT = 'result: hi\n';
 const RUN_TIMEOUT_MS = 45_000;
 /** `SHUTDOWN_TIMEOUT_MS` of src/zero-code.ts: the longest the register means to delay the exit. */
 const REGISTER_SHUTDOWN_CAP_MS = 3_000;
-
-/** OTLP span kinds (the JSON encoding uses the protobuf enum numbers). */
-const OTLP_KIND: Record<number, string> = { 1: 'INTERNAL', 2: 'SERVER', 3: 'CLIENT', 4: 'PRODUCER', 5: 'CONSUMER' };
-
-interface OtlpAttribute {
-  key: string;
-  value: { stringValue?: string; intValue?: string | number; boolValue?: boolean };
-}
-
-interface ReceivedSpan {
-  name: string;
-  kind: string;
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | undefined;
-  attributes: Record<string, unknown>;
-  scope: string;
-  scopeVersion: string | undefined;
-  resource: Record<string, unknown>;
-}
-
-function attributeMap(attributes: OtlpAttribute[] | undefined): Record<string, unknown> {
-  const map: Record<string, unknown> = {};
-  for (const { key, value } of attributes ?? []) {
-    map[key] = value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : value.boolValue);
-  }
-  return map;
-}
-
-/** Flattens OTLP/JSON `ExportTraceServiceRequest` bodies into spans. */
-function spansOf(bodies: unknown[]): ReceivedSpan[] {
-  const spans: ReceivedSpan[] = [];
-  for (const body of bodies as Array<{ resourceSpans?: Array<Record<string, unknown>> }>) {
-    for (const rs of body.resourceSpans ?? []) {
-      const resource = attributeMap((rs.resource as { attributes?: OtlpAttribute[] } | undefined)?.attributes);
-      for (const ss of (rs.scopeSpans as Array<Record<string, unknown>> | undefined) ?? []) {
-        const scope = ss.scope as { name: string; version?: string };
-        for (const s of (ss.spans as Array<Record<string, unknown>> | undefined) ?? []) {
-          spans.push({
-            name: s.name as string,
-            kind: OTLP_KIND[s.kind as number] ?? String(s.kind),
-            traceId: s.traceId as string,
-            spanId: s.spanId as string,
-            parentSpanId: typeof s.parentSpanId === 'string' && s.parentSpanId !== '' ? s.parentSpanId : undefined,
-            attributes: attributeMap(s.attributes as OtlpAttribute[] | undefined),
-            scope: scope.name,
-            scopeVersion: scope.version,
-            resource,
-          });
-        }
-      }
-    }
-  }
-  return spans;
-}
-
-interface Receiver {
-  endpoint: string;
-  /** Parsed JSON bodies of POST /v1/traces, in arrival order. */
-  bodies: unknown[];
-  /** Requests to any other path (there should be none: metrics and logs are off). */
-  otherPaths: string[];
-  close(): Promise<void>;
-}
-
-/** A loopback OTLP/HTTP receiver; `status` lets a test play a server that is not one. */
-async function startReceiver(status = 200): Promise<Receiver> {
-  const bodies: unknown[] = [];
-  const otherPaths: string[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => {
-      if (status === 200 && req.method === 'POST' && req.url === '/v1/traces') {
-        try {
-          bodies.push(JSON.parse(body));
-        } catch {
-          bodies.push({ unparsable: body });
-        }
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{}');
-        return;
-      }
-      if (status === 200) otherPaths.push(`${req.method ?? ''} ${req.url ?? ''}`);
-      res.writeHead(status, { 'content-type': 'text/plain' });
-      res.end('not an OTLP receiver');
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    bodies,
-    otherPaths,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 interface AppRun {
   code: number | null;
@@ -196,8 +91,12 @@ function assertAppUnharmed(run: AppRun): void {
 
 /** The app's MCP spans as received: exact names and kinds, resource, scope and parent links. */
 function assertAppSpans(receiver: Receiver, run: AppRun): void {
-  assert.deepEqual(receiver.otherPaths, [], 'only traces are exported');
-  const spans = spansOf(receiver.bodies);
+  assert.deepEqual(
+    { metrics: receiver.metricBodies.length, logs: receiver.logBodies.length, other: receiver.otherPaths },
+    { metrics: 0, logs: 0, other: [] },
+    'only traces are exported',
+  );
+  const spans = receiver.spans();
   assert.deepEqual(
     spans.map((s) => `${s.kind} ${s.name}`).sort(),
     [
@@ -321,7 +220,7 @@ describe('zero-code register', { concurrency: true }, () => {
     });
 
     test('endpoint that is not an OTLP receiver (answers 404): same stdout, exit 0', async () => {
-      const receiver = await startReceiver(404);
+      const receiver = await startReceiver({ status: 404 });
       try {
         const run = await runApp(['--require', REGISTER_CJS, APP_CJS], { env: appEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint }) });
         assertAppUnharmed(run);

@@ -5,6 +5,8 @@
  * OTLP to a loopback receiver; the demo then prints the traces as trees, and the per-tool call count
  * by outcome from the `mcp.server.operation.duration` histogram.
  */
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { startCollector } = require('./collector.cjs');
 
@@ -12,6 +14,8 @@ const TRACE_KINDS = ['INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 
 async function main() {
   const collector = await startCollector();
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-demo-'));
+  const serverLog = path.join(logDir, 'server.log');
   const otlpEnv = {
     OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
@@ -37,7 +41,8 @@ async function main() {
       command: process.execPath,
       args: ['--import', 'opentelemetry-instrumentation-mcp/register', path.join(__dirname, 'server.mjs')],
       cwd: path.join(__dirname, '..', '..'),
-      env: { ...process.env, ...otlpEnv, OTEL_SERVICE_NAME: 'weather-server' },
+      // The server's JSON-line log of MCP operations goes to a file (stderr by default).
+      env: { ...process.env, ...otlpEnv, OTEL_SERVICE_NAME: 'weather-server', OTEL_INSTRUMENTATION_MCP_LOG: serverLog },
       stderr: 'inherit',
     }),
   );
@@ -62,6 +67,16 @@ async function main() {
 
   printTraces(collector.spans);
   printToolChart(collector.metrics);
+  printLog(serverLog);
+  fs.rmSync(logDir, { recursive: true, force: true });
+}
+
+function printLog(file) {
+  const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : [];
+  process.stdout.write(`\nthe server's JSON-line log (OTEL_INSTRUMENTATION_MCP_LOG), ${lines.length} lines, tools/call only:\n`);
+  for (const line of lines) {
+    if (JSON.parse(line).method === 'tools/call') process.stdout.write(`  ${line}\n`);
+  }
 }
 
 function waitFor(predicate, timeoutMs) {
