@@ -423,7 +423,7 @@ describe('content only when capture is on', () => {
 
 describe('destinations', () => {
   test('standard output is refused, under each of its names', () => {
-    const names: unknown[] = ['stdout', process.stdout, 1, { fd: 1 }, '/dev/stdout', '/dev/fd/1', '/proc/self/fd/1', `/proc/${process.pid}/fd/1`];
+    const names: unknown[] = ['stdout', 'STDOUT', ' Stdout ', process.stdout, 1, { fd: 1 }, '/dev/stdout', '/dev/fd/1', '/proc/self/fd/1', `/proc/${process.pid}/fd/1`];
     for (const destination of names) {
       assert.throws(
         () => new JsonLogSpanProcessor({ destination: destination as JsonLogOptions['destination'] }),

@@ -53,8 +53,10 @@ function isStdoutAlias(path: string): boolean {
  * `TypeError` for anything that is neither standard error nor a file path.
  */
 export function resolveDestination(destination: JsonLogDestination | undefined): ResolvedDestination {
-  if (destination === undefined || destination === 'stderr') return { kind: 'stderr' };
-  if (destination === 'stdout') throw new StdoutDestinationError("'stdout'");
+  // The keywords are case-insensitive: `STDOUT` must not quietly become a file of that name.
+  const keyword = typeof destination === 'string' ? destination.trim().toLowerCase() : undefined;
+  if (destination === undefined || keyword === 'stderr') return { kind: 'stderr' };
+  if (keyword === 'stdout') throw new StdoutDestinationError(`'${String(destination)}'`);
   if (typeof destination === 'number') {
     if (destination === 1) throw new StdoutDestinationError('file descriptor 1');
     if (destination === 2) return { kind: 'stderr' };
