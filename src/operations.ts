@@ -66,6 +66,7 @@ import {
 } from './semconv';
 import { forwardOperationLog, isMcpLogLevel, type LogEmitter } from './protocol-logging';
 import type { Settings } from './settings';
+import { PACKAGE_NAME } from './version';
 import type { McpMessageDirection, McpResponseHookInfo } from './types';
 
 /** What operations need from the instrumentation that starts them. */
@@ -112,6 +113,8 @@ export class McpOperation {
     this.requestId = requestId;
   }
 
+  /** False when the span is another instrumentation's (an enriched `execute_tool` span): not ended here. */
+  ownsSpan = true;
   /** Where the operation is tracked in its connection's in-flight map: its request id, else itself. */
   key: unknown = undefined;
   /** The HTTP version of the request that carried a received message, when known. */
@@ -262,7 +265,7 @@ export class McpOperation {
         runHook(() => hook(span, info), 'responseHook');
       }
     } finally {
-      span.end();
+      if (this.ownsSpan) span.end();
     }
     const latencyMs = performance.now() - this.startedAt;
     this.recordDuration(outcome, latencyMs);
@@ -458,10 +461,19 @@ function startOperation(
       attributes[ATTR_SERVER_ADDRESS] = conn.serverAddress;
       if (conn.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = conn.serverPort;
     }
-    span = host.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+    const outer = method === 'tools/call' && settings.enrichExecuteToolSpans ? outerExecuteToolSpan(parent, target.toolName) : undefined;
+    if (outer !== undefined) {
+      // Another GenAI instrumentation already traces this tool execution: add MCP's attributes to its
+      // span instead of nesting a duplicate (the MCP conventions' advice); that span stays its owner's.
+      outer.setAttributes(attributes);
+      span = outer;
+    } else {
+      span = host.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+    }
   }
-  const ctx = trace.setSpan(parent, span);
+  const ctx = span === trace.getSpan(parent) ? parent : trace.setSpan(parent, span);
   const op = new McpOperation(host, conn, direction, method, target, params, span, ctx, signal, performance.now(), isRequest, requestId);
+  op.ownsSpan = span !== trace.getSpan(parent);
   if (direction === 'incoming') {
     op.httpVersion = httpVersion;
     const name = target.toolName ?? target.promptName;
@@ -479,6 +491,29 @@ function startOperation(
     runHook(() => hook(span, { direction, role: conn.role, method, requestId, params }), 'requestHook');
   }
   return op;
+}
+
+interface SpanWithData {
+  attributes?: Attributes;
+  instrumentationScope?: { name?: string };
+  instrumentationLibrary?: { name?: string };
+}
+
+/**
+ * The active span when it is another instrumentation's `execute_tool` span for the tool about to be
+ * called (an SDK span exposes its attributes; an API-only span does not, and is never taken).
+ */
+function outerExecuteToolSpan(parent: Context, toolName: string | undefined): Span | undefined {
+  const active = trace.getSpan(parent);
+  if (active === undefined || !active.isRecording()) return undefined;
+  const data = active as unknown as SpanWithData;
+  const attributes = data.attributes;
+  if (attributes === undefined || attributes[ATTR_GEN_AI_OPERATION_NAME] !== GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL) return undefined;
+  if (attributes[ATTR_MCP_METHOD_NAME] !== undefined) return undefined; // one of ours
+  const outerTool = attributes[ATTR_GEN_AI_TOOL_NAME];
+  if (outerTool !== undefined && outerTool !== toolName) return undefined;
+  const scope = data.instrumentationScope?.name ?? data.instrumentationLibrary?.name;
+  return scope === PACKAGE_NAME ? undefined : active;
 }
 
 /** Starts the SERVER-span operation of a received request or notification. */

@@ -13,6 +13,7 @@ export interface Settings {
   readonly redact: KeyRedactor;
   readonly resourceUriInSpanName: boolean;
   readonly ignoreMethods: ReadonlySet<string>;
+  readonly enrichExecuteToolSpans: boolean;
   readonly bridgeProtocolLogs: boolean;
   readonly forwardOperationLogs: boolean;
   readonly requestHook: McpRequestHook | undefined;
@@ -39,6 +40,7 @@ export function resolveSettings(config: McpInstrumentationConfig): Settings {
     redact: createKeyRedactor(config.redactKeys),
     resourceUriInSpanName: config.resourceUriInSpanName === true,
     ignoreMethods: new Set(Array.isArray(config.ignoreMethods) ? config.ignoreMethods : []),
+    enrichExecuteToolSpans: config.enrichExecuteToolSpans !== false,
     bridgeProtocolLogs: config.bridgeProtocolLogs !== false,
     forwardOperationLogs: config.forwardOperationLogs === true,
     requestHook: typeof config.requestHook === 'function' ? config.requestHook : undefined,

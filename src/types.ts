@@ -83,6 +83,15 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
   ignoreMethods?: string[];
 
   /**
+   * When a client calls a tool inside another GenAI instrumentation's `execute_tool` span for the same
+   * tool, add the MCP attributes to that span (and propagate its context) instead of nesting a
+   * duplicate `tools/call` CLIENT span, as the MCP conventions advise. The outer span stays its
+   * owner's to end.
+   * @default true
+   */
+  enrichExecuteToolSpans?: boolean;
+
+  /**
    * Emit every MCP log message (`notifications/message`) this process sends or receives as an
    * OpenTelemetry log record, through the logger provider given to the instrumentation (or the
    * global one). The message's `data` becomes the body only when {@link captureContent} is on.

@@ -641,6 +641,65 @@ describe('hooks', () => {
   });
 });
 
+describe('execute_tool spans of another GenAI instrumentation', () => {
+  const genai = trace.getTracer('some-genai-instrumentation');
+  let session: Session;
+  before(async () => {
+    session = await connect();
+  });
+  after(async () => {
+    instrumentation.setConfig({});
+    await session.close();
+  });
+  beforeEach(() => otel.reset());
+
+  async function callInsideExecuteTool(outerTool: string, calledTool: string): Promise<void> {
+    await genai.startActiveSpan(
+      `execute_tool ${outerTool}`,
+      { attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': outerTool } },
+      async (span: Span) => {
+        await session.client.callTool({ name: calledTool, arguments: { text: 'x' } });
+        span.end();
+      },
+    );
+  }
+
+  test('the outer span gets the MCP attributes; no duplicate CLIENT span; the server continues it', async () => {
+    await callInsideExecuteTool('echo', 'echo');
+    const spans = otel.spans();
+    assert.equal(spans.filter((s) => s.name === 'tools/call echo' && s.kind === SpanKind.CLIENT).length, 0);
+    const outer = only(spans, 'execute_tool echo', SpanKind.INTERNAL);
+    assert.equal(outer.attributes['mcp.method.name'], 'tools/call');
+    assert.equal(outer.attributes['gen_ai.tool.name'], 'echo');
+    assert.equal(typeof outer.attributes['jsonrpc.request.id'], 'string');
+    assert.equal(outer.attributes['mcp.server.name'], 'scenario-server');
+    assert.equal(outer.ended, true);
+    assertParent(only(spans, 'tools/call echo', SpanKind.SERVER), outer);
+  });
+
+  test('a failing tool marks the outer span with error.type', async () => {
+    await genai.startActiveSpan('execute_tool soft-fail', { attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'soft-fail' } }, async (span: Span) => {
+      await session.client.callTool({ name: 'soft-fail', arguments: {} });
+      span.end();
+    });
+    const outer = only(otel.spans(), 'execute_tool soft-fail', SpanKind.INTERNAL);
+    assert.equal(outer.attributes['error.type'], 'tool_error');
+    assert.equal(outer.status.code, SpanStatusCode.ERROR);
+  });
+
+  test('another tool\'s execute_tool span, or the option off: a nested CLIENT span as usual', async () => {
+    await callInsideExecuteTool('something-else', 'echo');
+    let spans = otel.spans();
+    assertParent(only(spans, 'tools/call echo', SpanKind.CLIENT), only(spans, 'execute_tool something-else', SpanKind.INTERNAL));
+    assert.equal(only(spans, 'execute_tool something-else', SpanKind.INTERNAL).attributes['mcp.method.name'], undefined);
+    otel.reset();
+    instrumentation.setConfig({ enrichExecuteToolSpans: false });
+    await callInsideExecuteTool('echo', 'echo');
+    spans = otel.spans();
+    assertParent(only(spans, 'tools/call echo', SpanKind.CLIENT), only(spans, 'execute_tool echo', SpanKind.INTERNAL));
+  });
+});
+
 describe('the instrumentation itself', () => {
   test('disable() stops telemetry and enable() resumes it; no double wrapping', async () => {
     const session = await connect();
