@@ -342,11 +342,13 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   }
 
   private _connectWrapper(original: AnyFn): AnyFn {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const instrumentation = this;
     return function connect(this: ProtocolLike, ...args: unknown[]): unknown {
       const result = original.apply(this, args);
       // `connect` attaches the transport synchronously: the connection (and its session) starts now.
       safely(() => {
-        if (this._transport !== undefined) connectionOf(this);
+        if (this._transport !== undefined) instrumentation._watchStdioEnd(connectionOf(this));
       });
       return result;
     };
@@ -556,6 +558,30 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     };
   }
 
+  /** The connection ended: in-flight operations end as closed, and the session is measured. */
+  private _endSession(conn: ConnectionState): void {
+    conn.closed = true;
+    for (const op of conn.outgoing.values()) op.markClosed();
+    for (const op of [...conn.incoming.values()]) op.finishClosed();
+    recordSessionDuration(this._instruments, conn);
+  }
+
+  /**
+   * A stdio server's session ends when the host closes its stdin, but the SDK's StdioServerTransport
+   * does not close on that: the session is ended (and measured) when stdin ends.
+   */
+  private _watchStdioEnd(conn: ConnectionState): void {
+    const transport = conn.transport as { constructor?: { name?: string }; _stdin?: { once?: unknown } } | undefined;
+    if (transport?.constructor?.name !== 'StdioServerTransport') return;
+    const stdin = transport._stdin as { once?: (event: string, listener: () => void) => unknown } | undefined;
+    if (typeof stdin?.once !== 'function') return;
+    stdin.once('end', () =>
+      safely(() => {
+        if (!conn.closed && this._active === true) this._endSession(conn);
+      }),
+    );
+  }
+
   private _onCloseWrapper(original: AnyFn): AnyFn {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const instrumentation = this;
@@ -563,14 +589,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       let conn: ConnectionState | undefined;
       safely(() => {
         conn = existingConnectionOf(this);
-        if (conn === undefined || conn.closed) {
-          conn = undefined;
-          return;
-        }
-        conn.closed = true;
-        for (const op of conn.outgoing.values()) op.markClosed();
-        for (const op of [...conn.incoming.values()]) op.finishClosed();
-        recordSessionDuration(instrumentation._instruments, conn);
+        if (conn === undefined || conn.closed) conn = undefined;
+        else instrumentation._endSession(conn);
       });
       const result = original.apply(this, args);
       if (conn !== undefined) {

@@ -257,6 +257,35 @@ describe('peer-chosen names never grow the series', () => {
   });
 });
 
+describe('stdio sessions', () => {
+  test('a stdio server session ends, and is measured, when the host closes stdin', async () => {
+    const reader = new Reader();
+    instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
+    try {
+      const { StdioServerTransport } = sdk('server/stdio.js');
+      const { PassThrough } = await import('node:stream');
+      const stdin = new PassThrough();
+      const stdout = new PassThrough();
+      const server = scenario.createScenarioServer({ McpServer, z: zod(), types });
+      await server.connect(new StdioServerTransport(stdin, stdout));
+      const answered = new Promise<string>((resolve) => stdout.once('data', (chunk: Buffer) => resolve(chunk.toString('utf8'))));
+      stdin.write('{"jsonrpc":"2.0","id":1,"method":"ping"}\n');
+      assert.match(await answered, /"id":1/);
+      assert.deepEqual((await histogramPoints(reader, 'mcp.server.session.duration')).points, []);
+      stdin.end();
+      await new Promise((resolve) => setImmediate(resolve));
+      const { points } = await histogramPoints(reader, 'mcp.server.session.duration');
+      assert.equal(points.length, 1);
+      assert.equal(points[0]!.count, 1);
+      assert.equal(points[0]!.attributes['network.transport'], 'pipe');
+      await server.close();
+      assert.equal((await histogramPoints(reader, 'mcp.server.session.duration')).points[0]!.count, 1, 'measured once');
+    } finally {
+      instrumentation.setMeterProvider(otel.meterProvider);
+    }
+  });
+});
+
 describe('metrics do not depend on trace sampling', () => {
   test('a 0%-sampled tracer still measures every operation', async () => {
     const reader = new Reader();
