@@ -6,8 +6,9 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { McpInstrumentation } from '../src';
+import { mcpSdk } from './helpers/mcp';
 import { only, parentSpanIdOf, setupOtel, waitFor, type FinishedSpan } from './helpers/otel';
-import { sdk, sdkAtLeast, zod } from './helpers/sdk';
+import { sdkAtLeast, zod } from './helpers/sdk';
 
 const otel = setupOtel();
 const instrumentation = new McpInstrumentation();
@@ -15,17 +16,7 @@ const instrumentation = new McpInstrumentation();
 const scenario = require('../../test/fixtures/scenario.cjs');
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-let McpServer: any;
-let Client: any;
-let InMemoryTransport: any;
-let types: any;
-
-before(() => {
-  ({ McpServer } = sdk('server/mcp.js'));
-  ({ Client } = sdk('client/index.js'));
-  ({ InMemoryTransport } = sdk('inMemory.js'));
-  types = sdk('types.js');
-});
+const { McpServer, Client, InMemoryTransport, types } = mcpSdk();
 
 interface Session {
   client: any;

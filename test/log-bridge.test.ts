@@ -16,8 +16,9 @@ import * as sdkTrace from '@opentelemetry/sdk-trace';
 import { McpInstrumentation, McpRecordingSampler } from '../src';
 import { JsonLogSpanProcessor, StdoutDestinationError, type JsonLogOptions } from '../src/log-bridge';
 import { PACKAGE_NAME } from '../src/version';
+import { mcpSdk } from './helpers/mcp';
 import { only, setupOtel, waitFor, type FinishedSpan } from './helpers/otel';
-import { childEnv, fixture, REPO_ROOT, sdk, zod } from './helpers/sdk';
+import { childEnv, fixture, REPO_ROOT, zod } from './helpers/sdk';
 
 const otel = setupOtel();
 const instrumentation = new McpInstrumentation();
@@ -25,17 +26,7 @@ const instrumentation = new McpInstrumentation();
 const scenario = require('../../test/fixtures/scenario.cjs');
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-let McpServer: any;
-let Client: any;
-let InMemoryTransport: any;
-let types: any;
-
-before(() => {
-  ({ McpServer } = sdk('server/mcp.js'));
-  ({ Client } = sdk('client/index.js'));
-  ({ InMemoryTransport } = sdk('inMemory.js'));
-  types = sdk('types.js');
-});
+const { McpServer, Client, InMemoryTransport, types } = mcpSdk();
 
 // Compile-time proof: a SpanProcessor of the SDK line under test (2.x or 3.x), without importing it.
 const asSdkProcessor = (p: JsonLogSpanProcessor): sdkTrace.SpanProcessor => p;

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import * as sdkTrace from '@opentelemetry/sdk-trace';
 import { McpInstrumentation } from '../src';
+import { mcpSdk } from './helpers/mcp';
 import { setupOtel } from './helpers/otel';
 import { sdk, zod } from './helpers/sdk';
 
@@ -17,17 +18,7 @@ const instrumentation = new McpInstrumentation();
 const scenario = require('../../test/fixtures/scenario.cjs');
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-let McpServer: any;
-let Client: any;
-let InMemoryTransport: any;
-let types: any;
-
-before(() => {
-  ({ McpServer } = sdk('server/mcp.js'));
-  ({ Client } = sdk('client/index.js'));
-  ({ InMemoryTransport } = sdk('inMemory.js'));
-  types = sdk('types.js');
-});
+const { McpServer, Client, InMemoryTransport, types } = mcpSdk();
 
 class Reader extends sdkMetrics.MetricReader {
   protected override async onForceFlush(): Promise<void> {}

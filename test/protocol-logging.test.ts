@@ -13,8 +13,9 @@ import {
   subscribeToServerLogs,
   type McpLogMessage,
 } from '../src';
+import { mcpSdk } from './helpers/mcp';
 import { only, setupOtel } from './helpers/otel';
-import { sdk, sdkAtLeast, zod } from './helpers/sdk';
+import { sdkAtLeast, zod } from './helpers/sdk';
 
 const otel = setupOtel();
 const instrumentation = new McpInstrumentation();
@@ -23,17 +24,7 @@ const loggerProvider = new sdkLogs.LoggerProvider({ processors: [new sdkLogs.Sim
 instrumentation.setLoggerProvider(loggerProvider as never);
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-let McpServer: any;
-let Client: any;
-let InMemoryTransport: any;
-let types: any;
-
-before(() => {
-  ({ McpServer } = sdk('server/mcp.js'));
-  ({ Client } = sdk('client/index.js'));
-  ({ InMemoryTransport } = sdk('inMemory.js'));
-  types = sdk('types.js');
-});
+const { McpServer, Client, InMemoryTransport, types } = mcpSdk();
 
 const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
 const SEVERITY: Record<string, number> = { debug: 5, info: 9, notice: 10, warning: 13, error: 17, critical: 18, alert: 19, emergency: 21 };
