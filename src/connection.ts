@@ -74,6 +74,8 @@ function createState(protocol: ProtocolLike, transport: TransportLike | undefine
       break;
     case 'StreamableHTTPServerTransport':
     case 'WebStandardStreamableHTTPServerTransport':
+    case 'NodeStreamableHTTPServerTransport':
+    case 'PerRequestHTTPServerTransport':
     case 'StreamableHTTPClientTransport':
     case 'SSEServerTransport':
     case 'SSEClientTransport':

@@ -4,6 +4,7 @@ import cjs from './index.js';
 export const {
   McpInstrumentation,
   SUPPORTED_SDK_VERSIONS,
+  SUPPORTED_V2_VERSIONS,
   McpRecordingSampler,
   subscribeToServerLogs,
   McpLoggingNotSupportedError,

@@ -1,4 +1,4 @@
-export { McpInstrumentation, SUPPORTED_SDK_VERSIONS, type McpSdkClasses } from './instrumentation';
+export { McpInstrumentation, SUPPORTED_SDK_VERSIONS, SUPPORTED_V2_VERSIONS, type McpSdkClasses } from './instrumentation';
 export type {
   McpInstrumentationConfig,
   McpMessageDirection,

@@ -29,7 +29,13 @@ const STREAMABLE_HTTP_SERVER_FILE = 'server/streamableHttp';
 const SSE_SERVER_FILE = 'server/sse';
 const MCP_SERVER_FILE = 'server/mcp';
 const PATCHED_FILES = [PROTOCOL_FILE, STREAMABLE_HTTP_SERVER_FILE, SSE_SERVER_FILE, MCP_SERVER_FILE] as const;
-type PatchedFile = (typeof PATCHED_FILES)[number];
+/** The entry of a v2 split package (`@modelcontextprotocol/server` or `/client`): everything is there. */
+const V2_ENTRY = 'v2-entry';
+type PatchedFile = (typeof PATCHED_FILES)[number] | typeof V2_ENTRY;
+
+/** The 2.x releases of the split packages `@modelcontextprotocol/server` and `@modelcontextprotocol/client`. */
+export const SUPPORTED_V2_VERSIONS = ['>=2.0.0 <3'];
+const V2_PACKAGES = ['@modelcontextprotocol/server', '@modelcontextprotocol/client'];
 
 /** Marks a handler function this package wrapped (so it is wrapped once). */
 const WRAPPED_HANDLER = Symbol('opentelemetry-instrumentation-mcp.wrapped-handler');
@@ -96,6 +102,13 @@ function prototypeDefining(cls: unknown, method: string): Record<string, unknown
   }
   return undefined;
 }
+
+/**
+ * v2's `Protocol` sends every request and notification through these two funnels (its handlers'
+ * `ctx.mcpReq.send`/`notify` call them directly, bypassing `request`/`notification`), with the message
+ * as second argument: they are wrapped there instead.
+ */
+const V2_SEND_METHODS = ['_requestWithSchemaViaCodec', '_notificationViaCodec'] as const;
 
 const PROTOCOL_METHODS = [
   'connect',
@@ -180,7 +193,19 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         );
       }
     }
-    return [new InstrumentationNodeModuleDefinition(SDK, SUPPORTED_SDK_VERSIONS, undefined, undefined, files)];
+    return [
+      new InstrumentationNodeModuleDefinition(SDK, SUPPORTED_SDK_VERSIONS, undefined, undefined, files),
+      // v2: bundled packages whose entries resolve, so the standard hooks see them, CJS and ESM.
+      ...V2_PACKAGES.map(
+        (name) =>
+          new InstrumentationNodeModuleDefinition(
+            name,
+            SUPPORTED_V2_VERSIONS,
+            (exports: unknown) => this._patchModule(exports, V2_ENTRY),
+            (exports: unknown) => this._unpatchModule(exports, V2_ENTRY),
+          ),
+      ),
+    ];
   }
 
   override enable(): void {
@@ -258,6 +283,11 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       } else if (file === SSE_SERVER_FILE) {
         const proto = prototypeDefining(classes.SSEServerTransport, 'handlePostMessage');
         if (proto !== undefined) this._patchHttpEntry(proto, 'handlePostMessage');
+      } else if (file === V2_ENTRY) {
+        const protocol = prototypeDefining(classes.Protocol, '_onrequest');
+        if (protocol !== undefined) this._patchProtocol(protocol);
+        const mcpServer = prototypeDefining(classes.McpServer, 'connect');
+        if (mcpServer !== undefined) this._patchMcpServer(mcpServer);
       } else {
         const proto = prototypeDefining(classes.McpServer, 'connect');
         if (proto !== undefined) this._patchMcpServer(proto);
@@ -282,6 +312,12 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   private _unpatchModule<T>(exports: T, file: PatchedFile): T {
     safely(() => {
       const classes = exports as Record<string, unknown>;
+      if (file === V2_ENTRY) {
+        for (const proto of [prototypeDefining(classes.Protocol, '_onrequest'), prototypeDefining(classes.McpServer, 'connect')]) {
+          if (proto !== undefined) this._unpatchPrototype(proto);
+        }
+        return;
+      }
       const proto =
         file === PROTOCOL_FILE
           ? prototypeDefining(classes.Protocol, '_onrequest')
@@ -296,7 +332,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   }
 
   private _unpatchPrototype(proto: Record<string, unknown>): void {
-    for (const name of [...PROTOCOL_METHODS, 'handleRequest', 'handlePostMessage']) {
+    for (const name of [...PROTOCOL_METHODS, ...V2_SEND_METHODS, 'handleRequest', 'handlePostMessage']) {
       if (Object.prototype.hasOwnProperty.call(proto, name) && isWrapped(proto[name])) this._unwrap(proto, name);
     }
     this._patchedPrototypes?.delete(proto);
@@ -319,10 +355,15 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   private _patchProtocol(proto: Record<string, unknown>): void {
     if (isWrapped(proto._onrequest)) return;
-    const wrappers: Record<(typeof PROTOCOL_METHODS)[number], (original: AnyFn) => AnyFn> = {
+    const v2 = typeof proto._requestWithSchemaViaCodec === 'function' && typeof proto._notificationViaCodec === 'function';
+    if (v2) {
+      this._wrap(proto, '_requestWithSchemaViaCodec', ((original: AnyFn) => this._requestWrapper(original, 1)) as never);
+      this._wrap(proto, '_notificationViaCodec', ((original: AnyFn) => this._notificationWrapper(original, 1)) as never);
+    }
+    const wrappers: Record<(typeof PROTOCOL_METHODS)[number], ((original: AnyFn) => AnyFn) | undefined> = {
       connect: (original) => this._connectWrapper(original),
-      request: (original) => this._requestWrapper(original),
-      notification: (original) => this._notificationWrapper(original),
+      request: v2 ? undefined : (original) => this._requestWrapper(original, 0),
+      notification: v2 ? undefined : (original) => this._notificationWrapper(original, 0),
       _onrequest: (original) => this._onReceiveWrapper(original, true),
       _onnotification: (original) => this._onReceiveWrapper(original, false),
       _onresponse: (original) => this._onResponseWrapper(original),
@@ -331,7 +372,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       _onclose: (original) => this._onCloseWrapper(original),
     };
     for (const name of PROTOCOL_METHODS) {
-      if (typeof proto[name] === 'function') this._wrap(proto, name, wrappers[name] as never);
+      const wrapper = wrappers[name];
+      if (wrapper !== undefined && typeof proto[name] === 'function') this._wrap(proto, name, wrapper as never);
     }
     (this._patchedPrototypes ??= new Set()).add(proto);
   }
@@ -354,20 +396,21 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     };
   }
 
-  private _requestWrapper(original: AnyFn): AnyFn {
+  /** `request(message, schema, options)` (v1), `_requestWithSchemaViaCodec(codec, message, schema, options)` (v2). */
+  private _requestWrapper(original: AnyFn, at: number): AnyFn {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const instrumentation = this;
     return function request(this: ProtocolLike, ...args: unknown[]): unknown {
-      const message = args[0] as JsonRpcMessageLike | undefined;
+      const message = args[at] as JsonRpcMessageLike | undefined;
       if (!instrumentation._traces(message?.method)) return original.apply(this, args);
       let op: McpOperation;
+      const options = args[at + 2] as (RequestOptionsLike & { onprogress?: unknown }) | undefined;
       try {
-        const options = args[2] as RequestOptionsLike | undefined;
         op = startOutgoing(instrumentation.host, this, message!.method as string, message!, true, options?.signal);
-        args[0] = withInjectedMeta(message!, op.ctx);
+        args[at] = withInjectedMeta(message!, op.ctx);
       } catch (error) {
         diag.error('opentelemetry-instrumentation-mcp: could not start a request span', error);
-        args[0] = message;
+        args[at] = message;
         return original.apply(this, args);
       }
       // The SDK numbers the request with `_requestMessageId++` and may deliver (in memory: synchronously)
@@ -375,14 +418,12 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       // the SDK rejects the request before sending (not connected, signal already aborted).
       safely(() => {
         const nextId = this._requestMessageId;
-        const signal = (args[2] as RequestOptionsLike | undefined)?.signal;
-        if (typeof nextId === 'number' && this._transport !== undefined && signal?.aborted !== true) op.setRequestId(nextId);
+        if (typeof nextId === 'number' && this._transport !== undefined && options?.signal?.aborted !== true) op.setRequestId(nextId);
       });
       let pending: unknown;
       try {
-        const options = args[2] as { onprogress?: unknown } | undefined;
         pending =
-          typeof options?.onprogress === 'function' && args[0] !== message
+          at === 0 && typeof options?.onprogress === 'function' && args[0] !== message
             ? sendKeepingTraceContext(this, args[0] as JsonRpcMessageLike, () => context.with(op.ctx, original, this, ...args))
             : context.with(op.ctx, original, this, ...args);
       } catch (error) {
@@ -393,11 +434,12 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     };
   }
 
-  private _notificationWrapper(original: AnyFn): AnyFn {
+  /** `notification(message, options)` (v1), `_notificationViaCodec(codec, message, options)` (v2). */
+  private _notificationWrapper(original: AnyFn, at: number): AnyFn {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const instrumentation = this;
     return function notification(this: ProtocolLike, ...args: unknown[]): unknown {
-      const message = args[0] as JsonRpcMessageLike | undefined;
+      const message = args[at] as JsonRpcMessageLike | undefined;
       if (isForwardingOperationLog()) return original.apply(this, args);
       if (message?.method === 'notifications/message' && instrumentation._active === true) {
         instrumentation._bridgeLog(this, message, 'outgoing');
@@ -409,10 +451,10 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         op = startOutgoing(instrumentation.host, this, method, message!, false, undefined);
         // A parameterless notification may be debounced by the SDK; adding params would defeat that.
         const debounced = message!.params === undefined && this._options?.debouncedNotificationMethods?.includes(method) === true;
-        if (!debounced) args[0] = withInjectedMeta(message!, op.ctx);
+        if (!debounced) args[at] = withInjectedMeta(message!, op.ctx);
       } catch (error) {
         diag.error('opentelemetry-instrumentation-mcp: could not start a notification span', error);
-        args[0] = message;
+        args[at] = message;
         return original.apply(this, args);
       }
       let pending: unknown;
@@ -492,7 +534,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       if (!instrumentation._traces(method)) return handler.call(this, message, extra);
       let op: McpOperation;
       try {
-        const signal = isRequest ? (extra as { signal?: AbortSignal } | undefined)?.signal : undefined;
+        // v1 hands handlers `extra.signal`; v2 a `ctx` with `mcpReq.signal`.
+        const handlerExtra = extra as { signal?: AbortSignal; mcpReq?: { signal?: AbortSignal } } | undefined;
+        const signal = isRequest ? (handlerExtra?.signal ?? handlerExtra?.mcpReq?.signal) : undefined;
         op = startIncoming(instrumentation.host, protocol, method, message as JsonRpcMessageLike, isRequest, signal);
       } catch (error) {
         diag.error('opentelemetry-instrumentation-mcp: could not start a server span', error);

@@ -178,7 +178,7 @@ export class McpOperation {
       outcome = jsonRpcErrorOutcome(this.wireError.code, this.wireError.message, false);
     } else if (this.closed) {
       outcome = localFailureOutcome(ERROR_TYPE_CONNECTION_CLOSED, error);
-    } else if ((error as { code?: unknown } | null)?.code === ERROR_CODE_REQUEST_TIMEOUT) {
+    } else if (isTimeout(error)) {
       outcome = localFailureOutcome(ERROR_TYPE_TIMEOUT, error);
     } else {
       outcome = localFailureOutcome(exceptionType(error), error);
@@ -310,6 +310,12 @@ export class McpOperation {
   }
 }
 
+/** A request timeout: v1's `McpError` -32001, v2's `SdkError` `REQUEST_TIMEOUT`. */
+function isTimeout(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === ERROR_CODE_REQUEST_TIMEOUT || code === 'REQUEST_TIMEOUT';
+}
+
 function setPeerAttributes(span: Span, conn: ConnectionState): void {
   if (conn.peerName === undefined) return;
   if (conn.role === 'server') {
@@ -399,9 +405,12 @@ function captureRequestContent(host: OperationHost, span: Span, method: string, 
 
 /** Learns the negotiated version and peer after a reconnect that skipped `initialize`. */
 function refreshFromProtocol(conn: ConnectionState, protocol: ProtocolLike): void {
+  // v2 keeps the negotiated version on both sides (also when negotiated without initialize).
+  const negotiated = (protocol as { _negotiatedProtocolVersion?: unknown })._negotiatedProtocolVersion;
+  if (typeof negotiated === 'string') conn.protocolVersion = negotiated;
   if (conn.role !== 'client') return;
   const transportVersion = (conn.transport as { protocolVersion?: unknown } | undefined)?.protocolVersion;
-  if (typeof transportVersion === 'string') conn.protocolVersion = transportVersion;
+  if (conn.protocolVersion === undefined && typeof transportVersion === 'string') conn.protocolVersion = transportVersion;
   if (conn.peerName === undefined) {
     const info = (protocol as { _serverVersion?: unknown })._serverVersion;
     if (info !== null && typeof info === 'object') {
