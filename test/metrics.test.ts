@@ -10,7 +10,10 @@ import * as sdkTrace from '@opentelemetry/sdk-trace';
 import { McpInstrumentation } from '../src';
 import { mcpSdk } from './helpers/mcp';
 import { setupOtel } from './helpers/otel';
-import { sdk, zod } from './helpers/sdk';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { childEnv, fixture, sdk, zod } from './helpers/sdk';
 
 const otel = setupOtel();
 const instrumentation = new McpInstrumentation();
@@ -272,6 +275,91 @@ describe('stdio sessions', () => {
       await server.close();
       assert.equal((await histogramPoints(reader, 'mcp.server.session.duration')).points[0]!.count, 1, 'measured once');
     } finally {
+      instrumentation.setMeterProvider(otel.meterProvider);
+    }
+  });
+});
+
+describe('over real transports', () => {
+  const mixedWorkload = async (client: any) => {
+    for (let i = 0; i < 4; i++) await client.callTool({ name: 'echo', arguments: { text: `n${i}` } });
+    for (let i = 0; i < 2; i++) await client.callTool({ name: 'soft-fail', arguments: {} });
+    await assert.rejects(client.getPrompt({ name: 'no-such-prompt' }));
+    await assert.rejects(client.callTool({ name: 'slow', arguments: { ms: 2000 } }, undefined, { timeout: 30 }));
+  };
+  const expectedClientTools = { 'echo -': 4, 'soft-fail tool_error': 2, 'slow timeout': 1 };
+
+  test('stdio: client-side measurements carry network.transport=pipe', async () => {
+    const reader = new Reader();
+    instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
+    const { StdioClientTransport } = sdk('client/stdio.js');
+    const client = new Client({ name: 'metrics-stdio', version: '1' });
+    try {
+      await client.connect(new StdioClientTransport({ command: process.execPath, args: [fixture('stdio-server.cjs')], env: childEnv({ SPAN_FILE: join(tmpdir(), `mcp-metrics-${process.pid}.jsonl`) }), stderr: 'ignore' }));
+      await mixedWorkload(client);
+      const { points } = await histogramPoints(reader, 'mcp.client.operation.duration');
+      assert.deepEqual(countBy(points, ['gen_ai.tool.name', 'error.type'], (a) => a['mcp.method.name'] === 'tools/call'), expectedClientTools);
+      assert.deepEqual(countBy(points, ['mcp.method.name', 'error.type'], (a) => a['mcp.method.name'] === 'prompts/get'), { 'prompts/get -32602': 1 });
+      for (const p of points) assert.equal(p.attributes['network.transport'], 'pipe');
+    } finally {
+      await client.close();
+      rmSync(join(tmpdir(), `mcp-metrics-${process.pid}.jsonl`), { force: true });
+      instrumentation.setMeterProvider(otel.meterProvider);
+    }
+  });
+
+  test('Streamable HTTP: server.address/port on the client, network.* on both sides', async () => {
+    const reader = new Reader();
+    instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
+    const { StreamableHTTPServerTransport } = sdk('server/streamableHttp.js');
+    const { StreamableHTTPClientTransport } = sdk('client/streamableHttp.js');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const http = require('node:http') as typeof import('node:http');
+    const transports = new Map<string, any>();
+    const httpServer = http.createServer(async (req, res) => {
+      const id = req.headers['mcp-session-id'] as string | undefined;
+      let transport = id !== undefined ? transports.get(id) : undefined;
+      if (transport === undefined) {
+        transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (sid: string) => transports.set(sid, transport) });
+        await scenario.createScenarioServer({ McpServer, z: zod(), types }).connect(transport);
+      }
+      await transport.handleRequest(req, res);
+    });
+    await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+    const port = (httpServer.address() as import('node:net').AddressInfo).port;
+    const client = new Client({ name: 'metrics-http', version: '1' });
+    try {
+      await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
+      await mixedWorkload(client);
+      // The cancellation of the timed-out call travels in its own POST: wait for the server to take it.
+      const deadline = Date.now() + 5000;
+      while (!(await histogramPoints(reader, 'mcp.server.operation.duration')).points.some((p) => p.attributes['gen_ai.tool.name'] === 'slow')) {
+        assert.ok(Date.now() < deadline, 'the server ends the cancelled call');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await client.close();
+      const clientPoints = (await histogramPoints(reader, 'mcp.client.operation.duration')).points;
+      const serverPoints = (await histogramPoints(reader, 'mcp.server.operation.duration')).points;
+      assert.deepEqual(countBy(clientPoints, ['gen_ai.tool.name', 'error.type'], (a) => a['mcp.method.name'] === 'tools/call'), expectedClientTools);
+      assert.deepEqual(countBy(serverPoints, ['gen_ai.tool.name', 'error.type'], (a) => a['mcp.method.name'] === 'tools/call'), {
+        'echo -': 4,
+        'soft-fail tool_error': 2,
+        'slow cancelled': 1,
+      });
+      for (const p of clientPoints) {
+        assert.equal(p.attributes['server.address'], '127.0.0.1');
+        assert.equal(p.attributes['server.port'], port);
+        assert.equal(p.attributes['network.transport'], 'tcp');
+        assert.equal(p.attributes['network.protocol.name'], 'http');
+      }
+      for (const p of serverPoints) {
+        assert.equal(p.attributes['network.transport'], 'tcp');
+        assert.equal(p.attributes['network.protocol.version'], '1.1');
+        assert.equal(p.attributes['server.address'], undefined, 'server metrics have no server.*');
+      }
+    } finally {
+      for (const t of transports.values()) await t.close();
+      await new Promise((resolve) => httpServer.close(resolve));
       instrumentation.setMeterProvider(otel.meterProvider);
     }
   });
