@@ -1,4 +1,4 @@
-import { context, diag, type Histogram, type Tracer } from '@opentelemetry/api';
+import { context, createNoopMeter, diag, ProxyTracerProvider, trace, type Histogram, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import {
   InstrumentationBase,
   InstrumentationNodeModuleDefinition,
@@ -53,6 +53,10 @@ export interface McpSdkClasses {
   StreamableHTTPServerTransport?: unknown;
   SSEServerTransport?: unknown;
 }
+
+/** The API's no-op meter class and tracer provider: what is there while no SDK is registered. */
+const NOOP_METER_CLASS = createNoopMeter().constructor;
+const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
@@ -136,6 +140,10 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   declare private _host: OperationHost | undefined;
   declare private _active: boolean | undefined;
   declare private _cjsHook: Hook | undefined;
+  /** Whether the meter is a real one (set by `_updateMetricInstruments`). */
+  declare private _metricsLive: boolean | undefined;
+  /** Whether a tracer provider was handed to this instrumentation (else the global one is used). */
+  declare private _explicitTracerProvider: boolean | undefined;
   /** Every SDK module this instance has seen loaded, so that `enable()` after `disable()` re-patches it. */
   declare private _seenModules: Map<object, PatchedFile> | undefined;
   /** Every prototype currently patched, for `disable()`. */
@@ -151,7 +159,26 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   }
 
   protected override _updateMetricInstruments(): void {
-    this._instruments = createInstruments(this.meter);
+    const meter = this.meter;
+    this._instruments = createInstruments(meter);
+    this._metricsLive = meter.constructor !== NOOP_METER_CLASS;
+  }
+
+  override setTracerProvider(tracerProvider: TracerProvider): void {
+    super.setTracerProvider(tracerProvider);
+    this._explicitTracerProvider = true;
+  }
+
+  /**
+   * Whether anything records MCP operations: a tracer provider, a meter provider, a request observer
+   * (the audit trail) or operation-log forwarding. With none — the instrumentation installed but no
+   * OpenTelemetry SDK registered — messages pass straight through, at the cost of this check.
+   */
+  private _recording(): boolean {
+    if (this._metricsLive === true || this._explicitTracerProvider === true || requestObservers.size > 0) return true;
+    const provider = trace.getTracerProvider() as { getDelegate?: () => unknown };
+    if (typeof provider.getDelegate !== 'function' || provider.getDelegate() !== NOOP_TRACER_PROVIDER) return true;
+    return this.host.settings.forwardOperationLogs;
   }
 
   private get host(): OperationHost {
@@ -380,7 +407,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   /** Whether an operation should be traced and measured. */
   private _traces(method: unknown): method is string {
-    return this._active === true && typeof method === 'string' && !this.host.settings.ignoreMethods.has(method);
+    return this._active === true && typeof method === 'string' && !this.host.settings.ignoreMethods.has(method) && this._recording();
   }
 
   private _connectWrapper(original: AnyFn): AnyFn {
