@@ -5,11 +5,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import { McpInstrumentation } from '../src';
+import * as sdkMetrics from '@opentelemetry/sdk-metrics';
+import * as sdkTrace from '@opentelemetry/sdk-trace';
+import { AuditSpanProcessor, JsonLogSpanProcessor, McpInstrumentation, verifyAuditTrail } from '../src';
 import { mcpSdk } from './helpers/mcp';
 import { only, parentSpanIdOf, setupOtel, type FinishedSpan } from './helpers/otel';
 import { fixture, REPO_ROOT } from './helpers/sdk';
@@ -196,6 +198,60 @@ describe('v2 as ES modules', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
       if (app !== fixture('v2-esm-app.mjs')) rmSync(dirname(app), { recursive: true, force: true });
+    }
+  });
+});
+
+describe('v2: metrics, the JSON-line log and the audit trail', () => {
+  test('one tool call on v2 is measured, logged and audited like on 1.x', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-v2-sinks-'));
+    const reader = new (class extends sdkMetrics.MetricReader {
+      protected override async onForceFlush(): Promise<void> {}
+      protected override async onShutdown(): Promise<void> {}
+    })();
+    instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
+    const log = new JsonLogSpanProcessor({ destination: join(dir, 'ops.log') });
+    const audit = new AuditSpanProcessor({ directory: join(dir, 'audit') });
+    const exporter = new sdkTrace.InMemorySpanExporter();
+    instrumentation.setTracerProvider(
+      new sdkTrace.TracerProvider({ spanProcessors: [new sdkTrace.SimpleSpanProcessor({ exporter }), log, audit] as never }),
+    );
+    try {
+      const server = makeV2Server('v2-sinks');
+      const client = new v2Client.Client({ name: 'v2-sinks-client', version: '2.0.0' });
+      const [a, b] = v2Server.InMemoryTransport.createLinkedPair();
+      await server.connect(a);
+      await client.connect(b);
+      await client.callTool({ name: 'echo', arguments: { text: 'x' } });
+      await client.callTool({ name: 'soft-fail', arguments: {} });
+      await client.close();
+      await log.forceFlush();
+      await audit.shutdown();
+
+      const { resourceMetrics } = await reader.collect();
+      const histogram = resourceMetrics.scopeMetrics.flatMap((m) => m.metrics).find((m) => m.descriptor.name === 'mcp.server.operation.duration')!;
+      const calls = (histogram.dataPoints as any[])
+        .filter((p) => p.attributes['mcp.method.name'] === 'tools/call')
+        .map((p) => `${p.attributes['gen_ai.tool.name']} ${p.attributes['error.type'] ?? 'ok'} ${p.value.count}`)
+        .sort();
+      assert.deepEqual(calls, ['echo ok 1', 'soft-fail tool_error 1']);
+
+      const lines = readFileSync(join(dir, 'ops.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const serverCalls = lines.filter((l) => l.side === 'server' && l.method === 'tools/call').map((l) => [l.tool, l.ok, l.peer_name]);
+      assert.deepEqual(serverCalls, [['echo', true, 'v2-sinks-client'], ['soft-fail', false, 'v2-sinks-client']]);
+
+      const result = verifyAuditTrail(join(dir, 'audit'));
+      assert.equal(result.status, 'ok', JSON.stringify(result));
+      const records = readdirSync(join(dir, 'audit'))
+        .filter((f) => f.endsWith('.jsonl'))
+        .flatMap((f) => readFileSync(join(dir, 'audit', f), 'utf8').trim().split('\n').map((l) => JSON.parse(l)))
+        .filter((r) => r.type === 'op' && r.method === 'tools/call');
+      assert.deepEqual(records.map((r) => [r.tool, r.outcome]), [['echo', 'ok'], ['soft-fail', 'error']]);
+      assert.match(records[0].args.sha256, /^[0-9a-f]{64}$/);
+    } finally {
+      instrumentation.setTracerProvider(otel.tracerProvider);
+      instrumentation.setMeterProvider(otel.meterProvider);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

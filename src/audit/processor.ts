@@ -289,9 +289,10 @@ export class AuditSpanProcessor {
 /** Who sent a request, from the SDK's handler `extra` (and `initialize`'s `clientInfo`). Never the token. */
 function actorOf(info: IncomingRequestInfo): AuditActor {
   const actor: AuditActor = {};
-  const extra = info.extra as { sessionId?: unknown; authInfo?: unknown } | undefined;
+  // v1 handlers get `extra.authInfo`; v2 handlers a `ctx` with `http.authInfo`.
+  const extra = info.extra as { sessionId?: unknown; authInfo?: unknown; http?: { authInfo?: unknown } } | undefined;
   actor.session = stringOf(extra?.sessionId);
-  const auth = extra?.authInfo as { clientId?: unknown; scopes?: unknown; extra?: unknown } | undefined;
+  const auth = (extra?.authInfo ?? extra?.http?.authInfo) as { clientId?: unknown; scopes?: unknown; extra?: unknown } | undefined;
   if (auth !== null && typeof auth === 'object') {
     actor.clientId = stringOf(auth.clientId);
     if (Array.isArray(auth.scopes)) actor.scopes = auth.scopes.filter((s): s is string => typeof s === 'string');
