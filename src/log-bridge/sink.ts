@@ -3,7 +3,7 @@
  * stream pino uses), to standard error or a file, with `pino-roll` rotating a file when asked.
  *
  * - Lines are handed over whole and written in order by one stream, so they are never split or
- *   interleaved with each other. Each write is at most PIPE_BUF (4096) bytes of whole lines, so a
+ *   interleaved with each other. Each write to stderr is at most PIPE_BUF (4096) bytes of whole lines, so a
  *   pipe keeps lines whole even next to the application's own stderr output (a single line longer
  *   than that, possible only with content capture, is the exception).
  * - `flush()` waits until every line handed over so far is written; at process exit (including
@@ -22,6 +22,12 @@ import { pinoRollOptions, type JsonLogRotation, type PinoRollOptions } from './r
 const PREFIX = 'opentelemetry-instrumentation-mcp: JSON-line log';
 /** Linux's PIPE_BUF: writes of at most this size to a pipe are atomic. */
 const PIPE_BUF = 4096;
+/**
+ * The largest write to a file: files are opened for appending by this one writer, so any size keeps
+ * lines whole; large writes keep up with a busy process (4 KiB writes, one thread-pool round trip
+ * each, fell behind at 64 calls in flight).
+ */
+const FILE_MAX_WRITE = 1024 * 1024;
 /** How long the synchronous flush at exit keeps retrying a destination that says EAGAIN. */
 const EXIT_RETRY_MS = 1000;
 
@@ -87,11 +93,11 @@ export class LineSink {
         this.fail(error);
         return;
       }
-      this.attach(new SonicBoom({ fd, maxWrite: PIPE_BUF, retryEAGAIN }));
+      this.attach(new SonicBoom({ fd, maxWrite: FILE_MAX_WRITE, retryEAGAIN }));
     } else {
       const rollOptions = pinoRollOptions(destination.path, options.rotation, options.mkdir);
       rollOptions.retryEAGAIN = retryEAGAIN;
-      rollOptions.maxWrite = PIPE_BUF;
+      rollOptions.maxWrite = FILE_MAX_WRITE;
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const pinoRoll = require('pino-roll') as PinoRoll;
       pinoRoll(rollOptions).then(
