@@ -127,7 +127,8 @@ const PROTOCOL_METHODS = [
 ] as const;
 
 /**
- * OpenTelemetry instrumentation for the MCP TypeScript SDK (`@modelcontextprotocol/sdk` 1.x).
+ * OpenTelemetry instrumentation for the MCP TypeScript SDK: `@modelcontextprotocol/sdk` 1.x and the
+ * split v2 packages `@modelcontextprotocol/server` / `@modelcontextprotocol/client` 2.x.
  *
  * It patches the SDK's `Protocol` (the base of `Server` and `Client`) when the SDK is loaded, through
  * `require` (CommonJS) or `import` (ESM, with the loader hook registered): every request and
