@@ -434,20 +434,19 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       let op: McpOperation;
       const options = args[at + 2] as (RequestOptionsLike & { onprogress?: unknown }) | undefined;
       try {
-        op = startOutgoing(instrumentation.host, this, message!.method as string, message!, true, options?.signal);
+        // The SDK numbers the request with `_requestMessageId++` and may deliver (in memory: synchronously)
+        // the response before returning, so the id is taken before the call: it is the one used unless
+        // the SDK rejects the request before sending (not connected, signal already aborted).
+        const nextId = this._requestMessageId;
+        const requestId =
+          typeof nextId === 'number' && this._transport !== undefined && options?.signal?.aborted !== true ? nextId : undefined;
+        op = startOutgoing(instrumentation.host, this, message!.method as string, message!, true, options?.signal, requestId);
         args[at] = withInjectedMeta(message!, op.ctx);
       } catch (error) {
         diag.error('opentelemetry-instrumentation-mcp: could not start a request span', error);
         args[at] = message;
         return original.apply(this, args);
       }
-      // The SDK numbers the request with `_requestMessageId++` and may deliver (in memory: synchronously)
-      // the response before returning, so the id is recorded before the call: it is the one used unless
-      // the SDK rejects the request before sending (not connected, signal already aborted).
-      safely(() => {
-        const nextId = this._requestMessageId;
-        if (typeof nextId === 'number' && this._transport !== undefined && options?.signal?.aborted !== true) op.setRequestId(nextId);
-      });
       let pending: unknown;
       try {
         pending =

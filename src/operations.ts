@@ -125,16 +125,6 @@ export class McpOperation {
    */
   targetRegistered: boolean | undefined = undefined;
 
-  /** Records the JSON-RPC id an outgoing request was given after its span started. */
-  setRequestId(id: number): void {
-    this.requestId = id;
-    this.span.setAttribute(ATTR_JSONRPC_REQUEST_ID, String(id));
-    const outgoing = this.conn.outgoing;
-    if (outgoing.get(this.key) === this) outgoing.delete(this.key);
-    this.key = id;
-    outgoing.set(id, this);
-  }
-
   markClosed(): void {
     this.closed = true;
   }
@@ -550,9 +540,10 @@ export function startOutgoing(
   message: MessageLike,
   isRequest: boolean,
   signal: AbortSignal | undefined,
+  requestId?: number,
 ): McpOperation {
-  const op = startOperation(host, protocol, 'outgoing', method, message, undefined, isRequest, signal);
-  op.key = op;
-  op.conn.outgoing.set(op, op);
+  const op = startOperation(host, protocol, 'outgoing', method, message, requestId, isRequest, signal);
+  op.key = requestId ?? op;
+  op.conn.outgoing.set(op.key, op);
   return op;
 }

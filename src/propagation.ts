@@ -5,6 +5,7 @@ import {
   trace,
   type Context,
   type TextMapGetter,
+  type TextMapSetter,
 } from '@opentelemetry/api';
 
 /*
@@ -69,24 +70,28 @@ export function incomingParent(params: unknown): { parent: Context; linked: Retu
   return { parent: baggage !== undefined ? propagation.setBaggage(active, baggage) : active, linked: undefined };
 }
 
+/** Set by {@link metaSetter} when a propagator writes a field (one injection at a time: synchronous). */
+let wrote = false;
+
+const metaSetter: TextMapSetter<Record<string, unknown>> = {
+  set(carrier, key, value) {
+    carrier[key] = value;
+    wrote = true;
+  },
+};
+
 /**
  * A copy of `message` whose `params._meta` also holds the context's propagation fields, or the
- * message itself when the propagators wrote nothing. The caller's objects are never modified.
+ * message itself when the propagators wrote nothing. The caller's objects are never modified: the
+ * propagators write straight into the new `_meta`, seeded with the old one's fields.
  */
 export function withInjectedMeta<T extends { params?: unknown }>(message: T, ctx: Context): T {
-  const carrier: Record<string, string> = {};
-  propagation.inject(ctx, carrier);
-  let injected = false;
-  for (const _ in carrier) {
-    injected = true;
-    break;
-  }
-  if (!injected) return message;
   const params = message.params;
   const oldParams = params !== null && typeof params === 'object' ? (params as Record<string, unknown>) : undefined;
   const oldMeta = metaOf(oldParams);
-  return {
-    ...message,
-    params: { ...oldParams, _meta: oldMeta !== undefined ? { ...oldMeta, ...carrier } : carrier },
-  };
+  const meta: Record<string, unknown> = oldMeta !== undefined ? { ...oldMeta } : {};
+  wrote = false;
+  propagation.inject(ctx, meta, metaSetter);
+  if (!wrote) return message;
+  return { ...message, params: { ...oldParams, _meta: meta } };
 }
