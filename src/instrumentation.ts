@@ -1,4 +1,4 @@
-import { context, createNoopMeter, diag, ProxyTracerProvider, trace, type Histogram, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { context, createNoopMeter, diag, type Histogram, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import {
   InstrumentationBase,
   InstrumentationNodeModuleDefinition,
@@ -12,6 +12,7 @@ import { existingConnectionOf, connectionOf, httpPeerOf, httpPeerStorage, regist
 import type { HandlerFn, JsonRpcMessageLike, JsonRpcResponseLike, ProtocolLike, RequestOptionsLike } from './internal-types';
 import { ERROR_CODE_METHOD_NOT_FOUND, exceptionType } from './message';
 import { startIncoming, startOutgoing, type McpOperation, type OperationHost } from './operations';
+import { globalTracerProviderRegistered } from './global-tracer';
 import { withInjectedMeta } from './propagation';
 import { bridgeLogMessage, isForwardingOperationLog, type LogEmitter } from './protocol-logging';
 import { recordSessionDuration, createInstruments, type McpInstruments } from './metrics';
@@ -54,9 +55,8 @@ export interface McpSdkClasses {
   SSEServerTransport?: unknown;
 }
 
-/** The API's no-op meter class and tracer provider: what is there while no SDK is registered. */
+/** The API's no-op meter class: what a meter is while no SDK is registered. */
 const NOOP_METER_CLASS = createNoopMeter().constructor;
-const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
@@ -177,9 +177,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
    */
   private _recording(): boolean {
     if (this._metricsLive === true || this._explicitTracerProvider === true || requestObservers.size > 0) return true;
-    const provider = trace.getTracerProvider() as { getDelegate?: () => unknown };
-    if (typeof provider.getDelegate !== 'function' || provider.getDelegate() !== NOOP_TRACER_PROVIDER) return true;
-    return this.host.settings.forwardOperationLogs;
+    return globalTracerProviderRegistered() || this.host.settings.forwardOperationLogs;
   }
 
   private get host(): OperationHost {

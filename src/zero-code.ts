@@ -3,9 +3,10 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { format } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
-import { diag, DiagLogLevel, ProxyTracerProvider, trace, type DiagLogger } from '@opentelemetry/api';
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, registerInstrumentations } from '@opentelemetry/instrumentation';
 import type * as AuditModule from './audit';
+import { globalTracerProviderRegistered } from './global-tracer';
 import { McpInstrumentation } from './instrumentation';
 import type * as LogBridgeModule from './log-bridge';
 import { McpRecordingSampler, type SamplerLike } from './sampler';
@@ -472,14 +473,6 @@ function createAuditProcessor(): SpanProcessorLike | undefined {
 // ---------------------------------------------------------------------------------------------
 // One SDK per process.
 
-const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
-
-/** Whether some SDK registered a global tracer provider already. */
-function tracerProviderRegistered(): boolean {
-  const provider = trace.getTracerProvider();
-  if (provider instanceof ProxyTracerProvider) return provider.getDelegate() !== NOOP_TRACER_PROVIDER;
-  return true; // a provider of another copy of the API: registered by someone
-}
 
 interface NodeSdkInstance {
   _disabled?: boolean;
@@ -517,7 +510,7 @@ function guardNodeSdk(NodeSDK: unknown, ownSdk: () => NodeSdkLike | undefined): 
     const original = proto.start as (this: unknown, ...args: unknown[]) => unknown;
     proto.start = function start(this: NodeSdkInstance, ...args: unknown[]): unknown {
       const own = ownSdk();
-      if (own === undefined || this === own || this._disabled === true || !tracerProviderRegistered()) {
+      if (own === undefined || this === own || this._disabled === true || !globalTracerProviderRegistered()) {
         return original.apply(this, args);
       }
       try {
@@ -575,7 +568,7 @@ export function startZeroCode(): NodeSdkLike | undefined {
   shared.done = true;
   if (envFlag('OTEL_SDK_DISABLED')) return undefined;
   try {
-    if (tracerProviderRegistered()) {
+    if (globalTracerProviderRegistered()) {
       joinExistingSdk();
       return undefined;
     }
