@@ -69,6 +69,14 @@ for (const transport of ['memory', 'stdio']) {
   }
 }
 const workloadKey = (w) => `${w.transport}/${w.tool}/${w.concurrency === 1 ? 'seq' : `c${w.concurrency}`}`;
+// --workloads memory/noop/seq,stdio/noop/c64: some workloads only (for iterating on one number).
+const onlyWorkloads = value('--workloads', undefined);
+if (onlyWorkloads !== undefined) {
+  const wanted = new Set(onlyWorkloads.split(',').map((s) => s.trim()).filter(Boolean));
+  const known = WORKLOADS.map(workloadKey);
+  for (const w of wanted) if (!known.includes(w)) throw new Error(`unknown workload ${w}; known: ${known.join(', ')}`);
+  for (let i = WORKLOADS.length - 1; i >= 0; i--) if (!wanted.has(workloadKey(WORKLOADS[i]))) WORKLOADS.splice(i, 1);
+}
 
 // ---------------------------------------------------------------- setup
 if (!fs.existsSync(path.join(BUILD, 'index.js'))) {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diag } from '@opentelemetry/api';
 import { AppendOnlyFileSink, canonicalJson, verifyAuditTrail, type AuditOperation, type AuditVerifyResult } from '../src/audit';
+import { canonicalMembers, joinMembers, withMember } from '../src/audit/canonical';
 import { keyIdOf, recordHash } from '../src/audit/record';
 import { run } from '../src/cli/audit';
 import { REPO_ROOT } from './helpers/sdk';
@@ -103,6 +104,25 @@ describe('canonical JSON', () => {
     assert.throws(() => canonicalJson(cyclic), /cyclic/);
     assert.throws(() => canonicalJson({ n: 1n }), /BigInt/);
     assert.throws(() => canonicalJson(undefined), /not a JSON value/);
+  });
+
+  test('members: one writing gives the object and the object plus a member, in sorted place', () => {
+    const objects: Array<Record<string, unknown>> = [
+      {},
+      { a: 1 },
+      { z: 1 },
+      { a: 1, z: [2, { y: undefined, x: 'é' }] },
+      { hasg: 1, hash2: 2, gone: undefined },
+      { v: 1, seq: 7, prev: '0'.repeat(64), ts: '2026-01-01T00:00:00.000Z', type: 'op', actor: { session: 's' } },
+    ];
+    for (const object of objects) {
+      const members = canonicalMembers(object);
+      assert.equal(joinMembers(members), canonicalJson(object));
+      assert.equal(withMember(members, 'hash', '"h"'), canonicalJson({ ...object, hash: 'h' }), JSON.stringify(object));
+    }
+    const cyclic: Record<string, unknown> = { a: {} };
+    (cyclic.a as Record<string, unknown>).back = cyclic;
+    assert.throws(() => canonicalMembers(cyclic), /cyclic/);
   });
 });
 

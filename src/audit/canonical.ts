@@ -18,12 +18,61 @@
 
 /** The canonical JSON text of `value`. Throws a `TypeError` for values JSON cannot hold (BigInt, cycles). */
 export function canonicalJson(value: unknown): string {
-  const text = write(value, '', new Set());
+  const text = write(value, '', []);
   if (text === undefined) throw new TypeError('canonicalJson: not a JSON value');
   return text;
 }
 
-function write(value: unknown, key: string, stack: Set<object>): string | undefined {
+/**
+ * The canonical members of a plain object, sorted: `"key":value` texts, members whose value is
+ * `undefined` (or a function) left out. `canonicalJson(object)` is `{` + members joined by `,` + `}`;
+ * a caller adding one member (a record's hash) inserts it at its sorted place with {@link withMember}
+ * instead of writing the whole object again.
+ */
+export function canonicalMembers(object: Record<string, unknown>): CanonicalMembers {
+  const keys = Object.keys(object).sort();
+  const texts: string[] = [];
+  const names: string[] = [];
+  const stack: object[] = [object];
+  for (const name of keys) {
+    const text = write(object[name], name, stack);
+    if (text === undefined) continue;
+    names.push(name);
+    texts.push(`${JSON.stringify(name)}:${text}`);
+  }
+  return { names, texts };
+}
+
+/** Sorted member names and their `"key":value` texts (see {@link canonicalMembers}). */
+export interface CanonicalMembers {
+  readonly names: readonly string[];
+  readonly texts: readonly string[];
+}
+
+/** `{…}` of the members. */
+export function joinMembers(members: CanonicalMembers): string {
+  return `{${members.texts.join(',')}}`;
+}
+
+/** `{…}` of the members plus `name` (not among them) with the canonical text `valueText`, in sorted place. */
+export function withMember(members: CanonicalMembers, name: string, valueText: string): string {
+  const { names, texts } = members;
+  let at = 0;
+  while (at < names.length && names[at]! < name) at++;
+  const member = `${JSON.stringify(name)}:${valueText}`;
+  let out = '{';
+  for (let i = 0; i <= texts.length; i++) {
+    if (i === at) out += i === 0 ? member : `,${member}`;
+    if (i < texts.length) out += i === 0 && at !== 0 ? texts[i] : `,${texts[i]}`;
+  }
+  return `${out}}`;
+}
+
+/*
+ * The writer. Objects being written are kept on `stack` (a cycle check; canonical data is shallow, so a
+ * linear scan of the few enclosing objects beats a Set); text is built by concatenation.
+ */
+function write(value: unknown, key: string, stack: object[]): string | undefined {
   if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     value = (value as { toJSON(key: string): unknown }).toJSON(key);
   }
@@ -31,7 +80,8 @@ function write(value: unknown, key: string, stack: Set<object>): string | undefi
     case 'string':
       return JSON.stringify(value);
     case 'number':
-      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+      // `String` writes numbers exactly as JSON.stringify does (-0 as 0); non-finite ones are null.
+      return Number.isFinite(value) ? String(value) : 'null';
     case 'boolean':
       return value ? 'true' : 'false';
     case 'undefined':
@@ -45,22 +95,30 @@ function write(value: unknown, key: string, stack: Set<object>): string | undefi
   }
   if (value === null) return 'null';
   const object = value as object;
-  if (stack.has(object)) throw new TypeError('canonicalJson: cyclic structure');
-  stack.add(object);
+  if (stack.includes(object)) throw new TypeError('canonicalJson: cyclic structure');
+  stack.push(object);
   try {
     if (Array.isArray(object)) {
-      const items: string[] = [];
-      for (let i = 0; i < object.length; i++) items.push(write(object[i], String(i), stack) ?? 'null');
-      return `[${items.join(',')}]`;
+      let out = '[';
+      for (let i = 0; i < object.length; i++) {
+        if (i > 0) out += ',';
+        out += write(object[i], String(i), stack) ?? 'null';
+      }
+      return `${out}]`;
     }
     const record = object as Record<string, unknown>;
-    const members: string[] = [];
-    for (const name of Object.keys(record).sort()) {
+    const keys = Object.keys(record);
+    if (keys.length > 1) keys.sort();
+    let out = '{';
+    let first = true;
+    for (const name of keys) {
       const text = write(record[name], name, stack);
-      if (text !== undefined) members.push(`${JSON.stringify(name)}:${text}`);
+      if (text === undefined) continue;
+      out += first ? `${JSON.stringify(name)}:${text}` : `,${JSON.stringify(name)}:${text}`;
+      first = false;
     }
-    return `{${members.join(',')}}`;
+    return `${out}}`;
   } finally {
-    stack.delete(object);
+    stack.pop();
   }
 }

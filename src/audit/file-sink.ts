@@ -8,7 +8,7 @@ import { diag } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { canonicalJson } from './canonical';
+import { canonicalJson, canonicalMembers, joinMembers, withMember } from './canonical';
 import { DEFAULT_NAME_PREFIX, findChainTail } from './chain-tail';
 import { errorCode, errorMessage, nodeFileSystem, type AuditFileSystem } from './file-system';
 import { AuditLockError, ChainLocks, type AuditWriter } from './lock';
@@ -17,7 +17,7 @@ import {
   GENESIS_HASH,
   keyBytes,
   keyIdOf,
-  recordHash,
+  canonicalHash,
   segmentFileName,
   sha256Hex,
   type AuditHashAlgorithm,
@@ -392,8 +392,10 @@ export class AppendOnlyFileSink implements AuditSink {
     if (fd === undefined) throw new Error('audit: no open segment');
     const record: Record<string, unknown> = { ...body, v: AUDIT_FORMAT_VERSION, seq: this.seq + 1, prev: this.last };
     if (typeof record.ts !== 'string') record.ts = new Date(this.now()).toISOString();
-    const hash = recordHash(record, this.key);
-    const bytes = Buffer.from(`${prefix}${canonicalJson({ ...record, hash })}\n`, 'utf8');
+    // One canonical writing serves both the hash (of the record without it) and the line (with it).
+    const members = canonicalMembers(record);
+    const hash = canonicalHash(joinMembers(members), this.key);
+    const bytes = Buffer.from(`${prefix}${withMember(members, 'hash', `"${hash}"`)}\n`, 'utf8');
     writeAll(this.fs, fd, bytes);
     this.seq += 1;
     this.last = hash;

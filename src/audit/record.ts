@@ -90,8 +90,14 @@ export interface AuditRecord {
 
 /** The hash of `record` (which must not contain `hash`): SHA-256, or HMAC-SHA-256 with `key`. */
 export function recordHash(record: object, key: Uint8Array | undefined): string {
-  const bytes = Buffer.from(canonicalJson(record), 'utf8');
-  return key !== undefined ? createHmac('sha256', key).update(bytes).digest('hex') : createHash('sha256').update(bytes).digest('hex');
+  return canonicalHash(canonicalJson(record), key);
+}
+
+/** The hash of a record whose canonical JSON (without its `hash`) is `canonical`. */
+export function canonicalHash(canonical: string, key: Uint8Array | undefined): string {
+  return key !== undefined
+    ? createHmac('sha256', key).update(canonical, 'utf8').digest('hex')
+    : createHash('sha256').update(canonical, 'utf8').digest('hex');
 }
 
 /**

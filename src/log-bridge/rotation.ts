@@ -33,6 +33,7 @@ export interface PinoRollOptions {
   limit?: { count: number; removeOtherLogFiles: false };
   mkdir: boolean;
   maxWrite?: number;
+  minLength?: number;
   retryEAGAIN?: (error: Error, writeBufferLength: number, remainingBufferLength: number) => boolean;
 }
 
