@@ -3,7 +3,8 @@
  * CPU profile of one configuration and workload (default: tracing+metrics, in-memory, sequential,
  * trivial tool), then the top self-time frames, ours (build/src) first.
  *   node bench/profile.mjs [--config tracing+metrics] [--transport memory] [--tool noop]
- *                          [--concurrency 1] [--ms 4000] [--top 25]
+ *                          [--concurrency 1] [--ms 4000] [--top 25] [--side client|server]
+ * `--side server` profiles the stdio server child instead of the worker (implies --transport stdio).
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,7 +21,8 @@ const value = (name, fallback) => {
 const config = value('--config', 'tracing+metrics');
 const ms = Number(value('--ms', 4000));
 const top = Number(value('--top', 25));
-const workload = { transport: value('--transport', 'memory'), tool: value('--tool', 'noop'), concurrency: Number(value('--concurrency', 1)) };
+const side = value('--side', 'client');
+const workload = { transport: side === 'server' ? 'stdio' : value('--transport', 'memory'), tool: value('--tool', 'noop'), concurrency: Number(value('--concurrency', 1)) };
 const workDir = path.join(HERE, '.work');
 const profDir = path.join(workDir, 'prof');
 fs.rmSync(profDir, { recursive: true, force: true });
@@ -30,8 +32,12 @@ const spec = { config, workDir, sinkUrl: 'http://127.0.0.1:9/v1', warmupMs: 1000
 await new Promise((resolve, reject) => {
   const child = fork(path.join(HERE, 'worker.cjs'), [], {
     cwd: ROOT,
-    execArgv: ['--expose-gc', '--no-warnings', '--cpu-prof', `--cpu-prof-dir=${profDir}`],
-    env: { ...process.env, BENCH_SPEC: JSON.stringify(spec) },
+    execArgv: ['--expose-gc', '--no-warnings', ...(side === 'server' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`])],
+    env: {
+      ...process.env,
+      BENCH_SPEC: JSON.stringify(spec),
+      ...(side === 'server' ? { BENCH_SERVER_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}),
+    },
   });
   child.on('message', (m) => {
     if (m.type === 'result') console.log(`${config} ${workload.transport}/${workload.tool}/c${workload.concurrency}: ${m.result.results[0].callsPerSec.toFixed(0)} calls/s while profiled`);

@@ -56,7 +56,8 @@ async function connectStdio() {
   const report = path.join(spec.workDir, `server-${process.pid}-${Date.now()}.json`);
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: ['--no-warnings', path.join(__dirname, 'server.cjs')], // (the SDK's stdio transport adds a 'drain' listener per blocked write)
+    // BENCH_SERVER_NODE_ARGS: extra node options for the server child (bench/profile.mjs --side server).
+    args: [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), '--no-warnings', path.join(__dirname, 'server.cjs')], // (the SDK's stdio transport adds a 'drain' listener per blocked write)
     env: { ...process.env, BENCH_SPEC: JSON.stringify(spec), BENCH_SERVER_REPORT: report },
     stderr: 'inherit',
   });

@@ -34,6 +34,25 @@ export interface ConnectionState {
   readonly incoming: Map<unknown, McpOperation>;
   /** Sent requests by message id, sent notifications by their operation object. */
   readonly outgoing: Map<unknown, McpOperation>;
+  /**
+   * What every span of an operation kind starts with on this connection (see `operations.ts`), built
+   * once; dropped whenever what they are made of (version, peer, session) changes.
+   */
+  templates: OperationTemplates | undefined;
+}
+
+/** Per direction, per method (and per tool or prompt name): the attributes and names operations share. */
+export interface OperationTemplates {
+  /** The transport's session id the templates were made with. */
+  readonly sessionId: unknown;
+  /** By method, for operations without a tool or prompt name. */
+  readonly incoming: Map<string, unknown>;
+  readonly outgoing: Map<string, unknown>;
+  /** By method, then by tool or prompt name. */
+  readonly incomingByName: Map<string, Map<string, unknown>>;
+  readonly outgoingByName: Map<string, Map<string, unknown>>;
+  /** Entries in both maps together (bounded: methods and names can be chosen by the peer). */
+  size: number;
 }
 
 const states = new WeakMap<object, ConnectionState>();
@@ -108,6 +127,7 @@ function createState(protocol: ProtocolLike, transport: TransportLike | undefine
     logLevel: undefined,
     incoming: new Map(),
     outgoing: new Map(),
+    templates: undefined,
   };
 }
 

@@ -422,41 +422,65 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     };
   }
 
-  /** `request(message, schema, options)` (v1), `_requestWithSchemaViaCodec(codec, message, schema, options)` (v2). */
+  /**
+   * `request(message, schema, options)` (v1), `_requestWithSchemaViaCodec(codec, message, schema, options)`
+   * (v2). Fixed parameters, no rest arrays: every request sent passes through here.
+   */
   private _requestWrapper(original: AnyFn, at: number): AnyFn {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const instrumentation = this;
-    return function request(this: ProtocolLike, ...args: unknown[]): unknown {
-      const message = args[at] as JsonRpcMessageLike | undefined;
-      if (!instrumentation._traces(message?.method)) return original.apply(this, args);
-      let op: McpOperation;
-      const options = args[at + 2] as (RequestOptionsLike & { onprogress?: unknown }) | undefined;
-      try {
-        // The SDK numbers the request with `_requestMessageId++` and may deliver (in memory: synchronously)
-        // the response before returning, so the id is taken before the call: it is the one used unless
-        // the SDK rejects the request before sending (not connected, signal already aborted).
-        const nextId = this._requestMessageId;
-        const requestId =
-          typeof nextId === 'number' && this._transport !== undefined && options?.signal?.aborted !== true ? nextId : undefined;
-        op = startOutgoing(instrumentation.host, this, message!.method as string, message!, true, options?.signal, requestId);
-        args[at] = withInjectedMeta(message!, op.ctx);
-      } catch (error) {
-        diag.error('opentelemetry-instrumentation-mcp: could not start a request span', error);
-        args[at] = message;
-        return original.apply(this, args);
-      }
+    if (at === 0) {
+      return function request(this: ProtocolLike, message: unknown, schema: unknown, options: unknown): unknown {
+        const msg = message as JsonRpcMessageLike | undefined;
+        if (!instrumentation._traces(msg?.method)) return original.apply(this, arguments as unknown as unknown[]);
+        const opts = options as (RequestOptionsLike & { onprogress?: unknown }) | undefined;
+        const op = instrumentation._startRequest(this, msg!, opts);
+        if (op === undefined) return original.apply(this, arguments as unknown as unknown[]);
+        const injected = withInjectedMetaSafely(msg!, op);
+        let pending: unknown;
+        try {
+          pending =
+            typeof opts?.onprogress === 'function' && injected !== msg
+              ? sendKeepingTraceContext(this, injected, () => context.with(op.ctx, original, this, injected, schema, options))
+              : context.with(op.ctx, original, this, injected, schema, options);
+        } catch (error) {
+          finishErrorSafely(op, error);
+          throw error;
+        }
+        return settle(op, pending);
+      };
+    }
+    return function _requestWithSchemaViaCodec(this: ProtocolLike, codec: unknown, message: unknown, schema: unknown, options: unknown): unknown {
+      const msg = message as JsonRpcMessageLike | undefined;
+      if (!instrumentation._traces(msg?.method)) return original.apply(this, arguments as unknown as unknown[]);
+      const op = instrumentation._startRequest(this, msg!, options as RequestOptionsLike | undefined);
+      if (op === undefined) return original.apply(this, arguments as unknown as unknown[]);
+      const injected = withInjectedMetaSafely(msg!, op);
       let pending: unknown;
       try {
-        pending =
-          at === 0 && typeof options?.onprogress === 'function' && args[0] !== message
-            ? sendKeepingTraceContext(this, args[0] as JsonRpcMessageLike, () => context.with(op.ctx, original, this, ...args))
-            : context.with(op.ctx, original, this, ...args);
+        pending = context.with(op.ctx, original, this, codec, injected, schema, options);
       } catch (error) {
-        safely(() => op.finishError(error));
+        finishErrorSafely(op, error);
         throw error;
       }
       return settle(op, pending);
     };
+  }
+
+  /** The CLIENT-span operation of a request about to be sent, or `undefined` if it could not start. */
+  private _startRequest(protocol: ProtocolLike, message: JsonRpcMessageLike, options: RequestOptionsLike | undefined): McpOperation | undefined {
+    try {
+      // The SDK numbers the request with `_requestMessageId++` and may deliver (in memory: synchronously)
+      // the response before returning, so the id is taken before the call: it is the one used unless
+      // the SDK rejects the request before sending (not connected, signal already aborted).
+      const nextId = protocol._requestMessageId;
+      const signal = options?.signal;
+      const requestId = typeof nextId === 'number' && protocol._transport !== undefined && signal?.aborted !== true ? nextId : undefined;
+      return startOutgoing(this.host, protocol, message.method as string, message, true, signal, requestId);
+    } catch (error) {
+      diag.error('opentelemetry-instrumentation-mcp: could not start a request span', error);
+      return undefined;
+    }
   }
 
   /** `notification(message, options)` (v1), `_notificationViaCodec(codec, message, options)` (v2). */
@@ -486,7 +510,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       try {
         pending = context.with(op.ctx, original, this, ...args);
       } catch (error) {
-        safely(() => op.finishError(error));
+        finishErrorSafely(op, error);
         throw error;
       }
       return settle(op, pending);
@@ -501,13 +525,14 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   private _onReceiveWrapper(original: AnyFn, isRequest: boolean): AnyFn {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const instrumentation = this;
-    return function onReceive(this: ProtocolLike, ...args: unknown[]): unknown {
-      const message = args[0] as JsonRpcMessageLike | undefined;
+    // `_onrequest(request, extra)`, `_onnotification(notification)`: called with what they were given.
+    return function onReceive(this: ProtocolLike, received: unknown, extra: unknown): unknown {
+      const message = received as JsonRpcMessageLike | undefined;
       const method = message?.method;
       if (!isRequest && method === 'notifications/message' && instrumentation._active === true) {
         instrumentation._bridgeLog(this, message!, 'incoming');
       }
-      if (!instrumentation._traces(method)) return original.apply(this, args);
+      if (!instrumentation._traces(method)) return original.call(this, received, extra);
       let temporary = false;
       let handlers: Map<string, HandlerFn> | undefined;
       try {
@@ -535,7 +560,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         diag.error('opentelemetry-instrumentation-mcp: could not prepare a received message', error);
       }
       try {
-        return original.apply(this, args);
+        return original.call(this, received, extra);
       } finally {
         if (temporary) handlers?.delete(method);
       }
@@ -588,8 +613,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   }
 
   private _onResponseWrapper(original: AnyFn): AnyFn {
-    return function _onresponse(this: ProtocolLike, ...args: unknown[]): unknown {
-      const response = args[0] as JsonRpcResponseLike | undefined;
+    return function _onresponse(this: ProtocolLike, received: unknown): unknown {
+      const response = received as JsonRpcResponseLike | undefined;
       const error = response?.error;
       if (error !== undefined && error !== null && typeof error === 'object') {
         safely(() => {
@@ -600,7 +625,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
           }
         });
       }
-      return original.apply(this, args);
+      return original.call(this, received);
     };
   }
 
@@ -731,21 +756,46 @@ function sendKeepingTraceContext(protocol: ProtocolLike, injected: JsonRpcMessag
   }
 }
 
+/** `message` with the operation's trace context in its `_meta` (the message itself if that fails). */
+function withInjectedMetaSafely(message: JsonRpcMessageLike, op: McpOperation): JsonRpcMessageLike {
+  try {
+    return withInjectedMeta(message, op.ctx);
+  } catch (error) {
+    diag.error('opentelemetry-instrumentation-mcp: could not inject the trace context', error);
+    return message;
+  }
+}
+
 /** Ends `op` when `pending` settles, and hands the caller the same outcome. */
 function settle(op: McpOperation, pending: unknown): unknown {
   if (!isThenable(pending)) {
-    safely(() => op.finishResult(pending));
+    finishResultSafely(op, pending);
     return pending;
   }
   return pending.then(
     (value) => {
-      safely(() => op.finishResult(value));
+      finishResultSafely(op, value);
       return value;
     },
     (error: unknown) => {
-      safely(() => op.finishError(error));
+      finishErrorSafely(op, error);
       throw error;
     },
   );
 }
 
+function finishResultSafely(op: McpOperation, value: unknown): void {
+  try {
+    op.finishResult(value);
+  } catch (error) {
+    diag.error('opentelemetry-instrumentation-mcp: unexpected error', error);
+  }
+}
+
+function finishErrorSafely(op: McpOperation, failure: unknown): void {
+  try {
+    op.finishError(failure);
+  } catch (error) {
+    diag.error('opentelemetry-instrumentation-mcp: unexpected error', error);
+  }
+}

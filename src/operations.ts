@@ -124,6 +124,8 @@ export class McpOperation {
    * Names a server does not have are peer-chosen: they are not put on metrics, which stay bounded.
    */
   targetRegistered: boolean | undefined = undefined;
+  /** The connection's template for this kind of operation, when it has one (see {@link templateOf}). */
+  template: OperationTemplate | undefined = undefined;
 
   markClosed(): void {
     this.closed = true;
@@ -208,6 +210,7 @@ export class McpOperation {
     const conn = this.conn;
     const version = (result as { protocolVersion?: unknown }).protocolVersion;
     if (typeof version === 'string') conn.protocolVersion = version;
+    conn.templates = undefined;
     const peer =
       conn.role === 'server'
         ? (this.params as { clientInfo?: unknown } | undefined)?.clientInfo
@@ -268,6 +271,22 @@ export class McpOperation {
   private recordDuration(outcome: Outcome, latencyMs: number): void {
     const histogram = this.direction === 'incoming' ? this.host.serverDuration : this.host.clientDuration;
     if (histogram === undefined) return;
+    // The attributes of a successful operation are the same for every call of its kind: built once.
+    const template = this.template;
+    let attributes: Attributes | undefined;
+    if (outcome === OK && template !== undefined && this.targetRegistered !== false) {
+      attributes = template.okMetric;
+      if (attributes === undefined) {
+        attributes = template.okMetric = this.metricAttributes(outcome);
+        template.okMetricHttpVersion = this.httpVersion;
+      } else if (template.okMetricHttpVersion !== this.httpVersion) {
+        attributes = undefined;
+      }
+    }
+    histogram.record(latencyMs / 1000, attributes ?? this.metricAttributes(outcome));
+  }
+
+  private metricAttributes(outcome: Outcome): Attributes {
     const conn = this.conn;
     // Unknown methods and unknown tool or prompt names are chosen by the peer: on metrics they become
     // `_OTHER`, so that no peer can grow the number of series.
@@ -296,7 +315,7 @@ export class McpOperation {
       attributes[ATTR_SERVER_ADDRESS] = conn.serverAddress;
       if (conn.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = conn.serverPort;
     }
-    histogram.record(latencyMs / 1000, attributes);
+    return attributes;
   }
 }
 
@@ -342,24 +361,72 @@ export function runHook(fn: () => void, name: string): void {
   }
 }
 
-/** The span attributes every MCP span starts with. */
-function startAttributes(
-  conn: ConnectionState,
-  method: string,
-  target: MessageTarget,
-  message: MessageLike,
-  requestId: string | number | undefined,
-): Attributes {
+/**
+ * What every span of one kind of operation (direction, method, tool or prompt name) on one connection
+ * starts with: its name and its attributes, which depend only on the method, its target and the
+ * connection. Made once and reused: handed to `startSpan` as they are (the SDK copies attributes), so
+ * a call builds no attribute object; the per-call ones (request id, resource, HTTP peer) are added to
+ * the span itself. They are never modified once made.
+ */
+export interface OperationTemplate {
+  /** The span name, unless it names a resource (then it is made per call). */
+  readonly name: string;
+  readonly attributes: Attributes;
+  /** The metric attributes of a successful operation, made on first use (for that HTTP version). */
+  okMetric: Attributes | undefined;
+  okMetricHttpVersion: string | undefined;
+}
+
+/** Templates per connection, all kinds together; beyond this, operations are described afresh each time. */
+const MAX_TEMPLATES = 256;
+
+function templateOf(conn: ConnectionState, direction: McpMessageDirection, method: string, target: MessageTarget): OperationTemplate {
+  const sessionId = conn.transport?.sessionId;
+  let templates = conn.templates;
+  if (templates === undefined || templates.sessionId !== sessionId) {
+    templates = conn.templates = {
+      sessionId,
+      incoming: new Map(),
+      outgoing: new Map(),
+      incomingByName: new Map(),
+      outgoingByName: new Map(),
+      size: 0,
+    };
+  }
+  const subject = target.toolName ?? target.promptName;
+  let map: Map<string, unknown>;
+  let key: string;
+  if (subject === undefined) {
+    map = direction === 'incoming' ? templates.incoming : templates.outgoing;
+    key = method;
+  } else {
+    const byName = direction === 'incoming' ? templates.incomingByName : templates.outgoingByName;
+    let names = byName.get(method);
+    if (names === undefined) {
+      names = new Map();
+      byName.set(method, names);
+    }
+    map = names;
+    key = subject;
+  }
+  let template = map.get(key) as OperationTemplate | undefined;
+  if (template === undefined) {
+    template = makeTemplate(conn, direction, method, target);
+    if (templates.size < MAX_TEMPLATES) {
+      map.set(key, template);
+      templates.size++;
+    }
+  }
+  return template;
+}
+
+function makeTemplate(conn: ConnectionState, direction: McpMessageDirection, method: string, target: MessageTarget): OperationTemplate {
   const attributes: Attributes = { [ATTR_MCP_METHOD_NAME]: method };
   if (target.toolName !== undefined) {
     attributes[ATTR_GEN_AI_TOOL_NAME] = target.toolName;
     if (method === 'tools/call') attributes[ATTR_GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL;
   }
   if (target.promptName !== undefined) attributes[ATTR_GEN_AI_PROMPT_NAME] = target.promptName;
-  if (target.resourceUri !== undefined) attributes[ATTR_MCP_RESOURCE_URI] = target.resourceUri;
-  if (requestId !== undefined) attributes[ATTR_JSONRPC_REQUEST_ID] = String(requestId);
-  const jsonrpc = message.jsonrpc;
-  if (jsonrpc !== undefined && jsonrpc !== '2.0') attributes[ATTR_JSONRPC_PROTOCOL_VERSION] = String(jsonrpc);
   if (conn.protocolVersion !== undefined) attributes[ATTR_MCP_PROTOCOL_VERSION] = conn.protocolVersion;
   const sessionId = conn.transport?.sessionId;
   if (typeof sessionId === 'string' && sessionId !== '') attributes[ATTR_MCP_SESSION_ID] = sessionId;
@@ -375,7 +442,11 @@ function startAttributes(
       if (conn.peerVersion !== undefined) attributes[ATTR_MCP_SERVER_VERSION] = conn.peerVersion;
     }
   }
-  return attributes;
+  if (direction === 'outgoing' && conn.serverAddress !== undefined) {
+    attributes[ATTR_SERVER_ADDRESS] = conn.serverAddress;
+    if (conn.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = conn.serverPort;
+  }
+  return { name: spanNameOf(method, target, false), attributes, okMetric: undefined, okMetricHttpVersion: undefined };
 }
 
 function captureRequestContent(host: OperationHost, span: Span, method: string, params: unknown): void {
@@ -395,6 +466,7 @@ function captureRequestContent(host: OperationHost, span: Span, method: string, 
 
 /** Learns the negotiated version and peer after a reconnect that skipped `initialize`. */
 function refreshFromProtocol(conn: ConnectionState, protocol: ProtocolLike): void {
+  conn.templates = undefined;
   // v2 keeps the negotiated version on both sides (also when negotiated without initialize).
   const negotiated = (protocol as { _negotiatedProtocolVersion?: unknown })._negotiatedProtocolVersion;
   if (typeof negotiated === 'string') conn.protocolVersion = negotiated;
@@ -425,17 +497,20 @@ function startOperation(
   if (conn.protocolVersion === undefined && method !== 'initialize') refreshFromProtocol(conn, protocol);
   const params = message.params;
   const target = targetOf(method, params);
-  const attributes = startAttributes(conn, method, target, message, requestId);
+  const template = templateOf(conn, direction, method, target);
   const settings = host.settings;
+  const name = target.resourceUri !== undefined && settings.resourceUriInSpanName ? spanNameOf(method, target, true) : template.name;
+  let attributes = template.attributes;
   let parent: Context;
   let span: Span;
   let httpVersion: string | undefined;
-  const name = spanNameOf(method, target, settings.resourceUriInSpanName);
   if (direction === 'incoming') {
     const incoming = incomingParent(params);
     parent = incoming.parent;
     const peer = httpPeerStorage.getStore();
     if (peer !== undefined) {
+      // Per request: a copy of the template with the HTTP peer.
+      attributes = { ...attributes };
       if (peer.address !== undefined) {
         attributes[ATTR_CLIENT_ADDRESS] = peer.address;
         if (peer.port !== undefined) attributes[ATTR_CLIENT_PORT] = peer.port;
@@ -447,19 +522,13 @@ function startOperation(
     }
     span = host.tracer.startSpan(
       name,
-      {
-        kind: SpanKind.SERVER,
-        attributes,
-        links: incoming.linked !== undefined ? [{ context: incoming.linked }] : undefined,
-      },
+      incoming.linked !== undefined
+        ? { kind: SpanKind.SERVER, attributes, links: [{ context: incoming.linked }] }
+        : { kind: SpanKind.SERVER, attributes },
       parent,
     );
   } else {
     parent = context.active();
-    if (conn.serverAddress !== undefined) {
-      attributes[ATTR_SERVER_ADDRESS] = conn.serverAddress;
-      if (conn.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = conn.serverPort;
-    }
     const outer = method === 'tools/call' && settings.enrichExecuteToolSpans ? outerExecuteToolSpan(parent, target.toolName) : undefined;
     if (outer !== undefined) {
       // Another GenAI instrumentation already traces this tool execution: add MCP's attributes to its
@@ -470,13 +539,23 @@ function startOperation(
       span = host.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
     }
   }
-  const ctx = span === trace.getSpan(parent) ? parent : trace.setSpan(parent, span);
+  // What differs per call goes on the span itself (one attribute check instead of the three a start
+  // attribute gets).
+  if (span.isRecording()) {
+    if (requestId !== undefined) span.setAttribute(ATTR_JSONRPC_REQUEST_ID, String(requestId));
+    if (target.resourceUri !== undefined) span.setAttribute(ATTR_MCP_RESOURCE_URI, target.resourceUri);
+    const jsonrpc = message.jsonrpc;
+    if (jsonrpc !== undefined && jsonrpc !== '2.0') span.setAttribute(ATTR_JSONRPC_PROTOCOL_VERSION, String(jsonrpc));
+  }
+  const owned = span !== trace.getSpan(parent);
+  const ctx = owned ? trace.setSpan(parent, span) : parent;
   const op = new McpOperation(host, conn, direction, method, target, params, span, ctx, signal, performance.now(), isRequest, requestId);
-  op.ownsSpan = span !== trace.getSpan(parent);
+  op.ownsSpan = owned;
+  op.template = template;
   if (direction === 'incoming') {
     op.httpVersion = httpVersion;
-    const name = target.toolName ?? target.promptName;
-    if (name !== undefined && conn.role === 'server') op.targetRegistered = isRegisteredTarget(protocol, method, name);
+    const subject = target.toolName ?? target.promptName;
+    if (subject !== undefined && conn.role === 'server') op.targetRegistered = isRegisteredTarget(protocol, method, subject);
   }
   if (settings.captureContent && span.isRecording()) {
     try {

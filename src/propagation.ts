@@ -59,11 +59,10 @@ export function incomingParent(params: unknown): { parent: Context; linked: Retu
   if (extracted === undefined) return { parent: active, linked: undefined };
   const remote = trace.getSpanContext(extracted);
   if (remote !== undefined && trace.isSpanContextValid(remote)) {
+    // The ambient span is linked when it is another one (in process, over the in-memory transport,
+    // it is usually the sending CLIENT span itself: compared first, validated only when different).
     const ambient = trace.getSpanContext(active);
-    const linked =
-      ambient !== undefined && trace.isSpanContextValid(ambient) && ambient.spanId !== remote.spanId
-        ? ambient
-        : undefined;
+    const linked = ambient !== undefined && ambient.spanId !== remote.spanId && trace.isSpanContextValid(ambient) ? ambient : undefined;
     return { parent: extracted, linked };
   }
   const baggage = propagation.getBaggage(extracted);
