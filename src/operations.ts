@@ -163,7 +163,7 @@ export class McpOperation {
     }
     let outcome: Outcome;
     if (this.direction === 'incoming') {
-      outcome = this.isRequest ? handlerErrorOutcome(error) : localFailureOutcome(exceptionType(error), error);
+      outcome = this.isRequest ? handlerErrorOutcome(error, this.conn.protocol) : localFailureOutcome(exceptionType(error), error);
     } else if (this.wireError !== undefined) {
       outcome = jsonRpcErrorOutcome(this.wireError.code, this.wireError.message, false);
     } else if (this.closed) {
