@@ -289,6 +289,9 @@ describe('disable() restores v2 too', () => {
   });
 });
 
+/** The SDK's own legacy versions (so that 1.x clients back to 1.10 connect) and the modern revision. */
+const LEGACY_AND_MODERN = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05', '2024-10-07', '2026-07-28'];
+
 /** Sends raw JSON-RPC to a v2 server over the in-memory transport; collects what comes back. */
 async function rawPeer(server: any): Promise<{ send(message: unknown): Promise<void>; received: any[] }> {
   const [serverSide, peerSide] = v2Server.InMemoryTransport.createLinkedPair();
@@ -303,7 +306,7 @@ describe('v2: requests the SDK refuses before any handler runs get a SERVER span
   test('raw JSON-RPC in memory: a spec method the negotiated era lacks, an unknown method (-32601); what is sent is unchanged', async () => {
     // Offering the modern revision makes the SDK register its own `server/discover` handler, which a
     // connection on the legacy era still refuses (the method is not in that era's codec).
-    const server = new v2Server.McpServer({ name: 'refuser', version: '1.0.0' }, { supportedProtocolVersions: ['2025-11-25', '2026-07-28'] });
+    const server = new v2Server.McpServer({ name: 'refuser', version: '1.0.0' }, { supportedProtocolVersions: LEGACY_AND_MODERN });
     assert.equal(server.server._requestHandlers.has('server/discover'), true, 'precondition: a handler exists');
     const peer = await rawPeer(server);
     otel.reset();
@@ -338,7 +341,7 @@ describe('v2: requests the SDK refuses before any handler runs get a SERVER span
   });
 
   test('a 1.x client asking a v2 server for a method its era lacks: the refusal continues the caller trace', async () => {
-    const server = new v2Server.McpServer({ name: 'v2-refuser', version: '1.0.0' }, { supportedProtocolVersions: ['2025-11-25', '2026-07-28'] });
+    const server = new v2Server.McpServer({ name: 'v2-refuser', version: '1.0.0' }, { supportedProtocolVersions: LEGACY_AND_MODERN });
     const client = new v1.Client({ name: 'v1-asker', version: '1.0.0' });
     const [a, b] = v2Server.InMemoryTransport.createLinkedPair();
     await server.connect(a);
@@ -390,7 +393,7 @@ describe('v2: requests the SDK refuses before any handler runs get a SERVER span
   });
 
   test('a modern-era server: a request without the per-request _meta envelope (-32602)', async (t) => {
-    const server = new v2Server.Server({ name: 'modern', version: '1.0.0' }, { capabilities: { tools: {} }, supportedProtocolVersions: ['2025-11-25', '2026-07-28'] });
+    const server = new v2Server.Server({ name: 'modern', version: '1.0.0' }, { capabilities: { tools: {} }, supportedProtocolVersions: LEGACY_AND_MODERN });
     server.setRequestHandler('tools/list', () => ({ tools: [] }));
     const transport = new v2Server.PerRequestHTTPServerTransport({ classification: { era: 'modern', revision: '2026-07-28' } });
     await server.connect(transport);
