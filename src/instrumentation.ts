@@ -19,6 +19,7 @@ import { recordSessionDuration, createInstruments, type McpInstruments } from '.
 import { requestObservers, type IncomingRequestInfo } from './request-observers';
 import { resolveSettings, type Settings } from './settings';
 import type { McpInstrumentationConfig } from './types';
+import { learnStatelessProtocolVersion, V2Support } from './v2';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 /** The 1.x releases of `@modelcontextprotocol/sdk` this package patches. */
@@ -32,11 +33,14 @@ const MCP_SERVER_FILE = 'server/mcp';
 const PATCHED_FILES = [PROTOCOL_FILE, STREAMABLE_HTTP_SERVER_FILE, SSE_SERVER_FILE, MCP_SERVER_FILE] as const;
 /** The entry of a v2 split package (`@modelcontextprotocol/server` or `/client`): everything is there. */
 const V2_ENTRY = 'v2-entry';
-type PatchedFile = (typeof PATCHED_FILES)[number] | typeof V2_ENTRY;
+/** The entry of `@modelcontextprotocol/node` (v2's Node HTTP adapters). */
+const V2_NODE_ENTRY = 'v2-node-entry';
+type PatchedFile = (typeof PATCHED_FILES)[number] | typeof V2_ENTRY | typeof V2_NODE_ENTRY;
 
 /** The 2.x releases of the split packages `@modelcontextprotocol/server` and `@modelcontextprotocol/client`. */
 export const SUPPORTED_V2_VERSIONS = ['>=2.0.0 <3'];
 const V2_PACKAGES = ['@modelcontextprotocol/server', '@modelcontextprotocol/client'];
+const V2_NODE_PACKAGE = '@modelcontextprotocol/node';
 
 /** Marks a handler function this package wrapped (so it is wrapped once). */
 const WRAPPED_HANDLER = Symbol('opentelemetry-instrumentation-mcp.wrapped-handler');
@@ -149,6 +153,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   declare private _seenModules: Map<object, PatchedFile> | undefined;
   /** Every prototype currently patched, for `disable()`. */
   declare private _patchedPrototypes: Set<Record<string, unknown>> | undefined;
+  /** The v2-only patches (transport `send` watching, `toNodeHandler`). */
+  declare private _v2Support: V2Support | undefined;
 
   constructor(config: McpInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -178,6 +184,14 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   private _recording(): boolean {
     if (this._metricsLive === true || this._explicitTracerProvider === true || requestObservers.size > 0) return true;
     return globalTracerProviderRegistered() || this.host.settings.forwardOperationLogs;
+  }
+
+  private get v2(): V2Support {
+    return (this._v2Support ??= new V2Support(
+      (target, name, wrapper) => this._wrap(target, name, wrapper as never),
+      (target, name) => this._unwrap(target, name),
+      () => this._active === true,
+    ));
   }
 
   private get host(): OperationHost {
@@ -231,6 +245,12 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
             (exports: unknown) => this._unpatchModule(exports, V2_ENTRY),
           ),
       ),
+      new InstrumentationNodeModuleDefinition(
+        V2_NODE_PACKAGE,
+        SUPPORTED_V2_VERSIONS,
+        (exports: unknown) => this._patchModule(exports, V2_NODE_ENTRY),
+        (exports: unknown) => this._unpatchModule(exports, V2_NODE_ENTRY),
+      ),
     ];
   }
 
@@ -256,6 +276,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     this._active = false;
     safely(() => {
       for (const proto of this._patchedPrototypes ?? []) this._unpatchPrototype(proto);
+      this._v2Support?.unpatchAll();
     });
   }
 
@@ -314,6 +335,10 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         if (protocol !== undefined) this._patchProtocol(protocol);
         const mcpServer = prototypeDefining(classes.McpServer, 'connect');
         if (mcpServer !== undefined) this._patchMcpServer(mcpServer);
+      } else if (file === V2_NODE_ENTRY) {
+        const proto = prototypeDefining(classes.NodeStreamableHTTPServerTransport, 'handleRequest');
+        if (proto !== undefined) this._patchHttpEntry(proto, 'handleRequest');
+        this.v2.patchNodeEntry(classes);
       } else {
         const proto = prototypeDefining(classes.McpServer, 'connect');
         if (proto !== undefined) this._patchMcpServer(proto);
@@ -342,6 +367,12 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         for (const proto of [prototypeDefining(classes.Protocol, '_onrequest'), prototypeDefining(classes.McpServer, 'connect')]) {
           if (proto !== undefined) this._unpatchPrototype(proto);
         }
+        return;
+      }
+      if (file === V2_NODE_ENTRY) {
+        const proto = prototypeDefining(classes.NodeStreamableHTTPServerTransport, 'handleRequest');
+        if (proto !== undefined) this._unpatchPrototype(proto);
+        this._v2Support?.unpatchNodeEntry(classes);
         return;
       }
       const proto =
@@ -390,8 +421,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       connect: (original) => this._connectWrapper(original),
       request: v2 ? undefined : (original) => this._requestWrapper(original, 0),
       notification: v2 ? undefined : (original) => this._notificationWrapper(original, 0),
-      _onrequest: (original) => this._onReceiveWrapper(original, true),
-      _onnotification: (original) => this._onReceiveWrapper(original, false),
+      _onrequest: (original) => this._onReceiveWrapper(original, true, v2),
+      _onnotification: (original) => this._onReceiveWrapper(original, false, v2),
       _onresponse: (original) => this._onResponseWrapper(original),
       _oncancel: (original) => this._onCancelWrapper(original),
       _onerror: (original) => this._onErrorWrapper(original),
@@ -520,9 +551,10 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   /**
    * `_onrequest` / `_onnotification`: make sure the handler that will run is wrapped (handlers live in
    * the SDK's own maps; they are wrapped once, on first use, whatever registered them). A request
-   * nobody handles gets its span here: the SDK answers it with -32601.
+   * nobody handles gets its span here: the SDK answers it with -32601. On v2, a request goes through
+   * `V2Support.dispatchRequest`, which records whatever the SDK refuses before dispatch.
    */
-  private _onReceiveWrapper(original: AnyFn, isRequest: boolean): AnyFn {
+  private _onReceiveWrapper(original: AnyFn, isRequest: boolean, v2 = false): AnyFn {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const instrumentation = this;
     // `_onrequest(request, extra)`, `_onnotification(notification)`: called with what they were given.
@@ -533,7 +565,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         instrumentation._bridgeLog(this, message!, 'incoming');
       }
       if (!instrumentation._traces(method)) return original.call(this, received, extra);
+      if (v2) learnStatelessProtocolVersion(this, message!, extra);
       let temporary = false;
+      let unhandled = false;
       let handlers: Map<string, HandlerFn> | undefined;
       try {
         handlers = isRequest ? this._requestHandlers : this._notificationHandlers;
@@ -549,6 +583,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
               // The fallback is the application's property: wrap it for this message only, through the map.
               handlers.set(method, instrumentation._wrapHandler(this, fallback, isRequest));
               temporary = true;
+            } else if (v2 && isRequest) {
+              unhandled = true;
             } else {
               const op = startIncoming(instrumentation.host, this, method, message!, isRequest, undefined);
               if (isRequest) op.finishError({ code: ERROR_CODE_METHOD_NOT_FOUND, message: 'Method not found' });
@@ -560,7 +596,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         diag.error('opentelemetry-instrumentation-mcp: could not prepare a received message', error);
       }
       try {
-        return original.call(this, received, extra);
+        return v2 && isRequest
+          ? instrumentation.v2.dispatchRequest(instrumentation.host, this, message!, unhandled, original, received, extra)
+          : original.call(this, received, extra);
       } finally {
         if (temporary) handlers?.delete(method);
       }

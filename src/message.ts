@@ -118,19 +118,39 @@ export function jsonRpcErrorOutcome(code: number, message: string | undefined, o
 
 /**
  * The outcome of a request handler that threw: the SDK answers with the error's integer `code`, or
- * -32603 (Internal error), and the error's message.
+ * -32603 (Internal error), and the error's message. `protocol`: the receiving Server or Client, whose
+ * SDK may encode the code for the wire (v2 sends -32002 as -32602).
  */
-export function handlerErrorOutcome(error: unknown): Outcome {
+export function handlerErrorOutcome(error: unknown, protocol?: object): Outcome {
   const code = (error as { code?: unknown } | null)?.code;
   const message = (error as { message?: unknown } | null)?.message;
   const hasCode = Number.isSafeInteger(code);
   const outcome = jsonRpcErrorOutcome(
-    hasCode ? (code as number) : ERROR_CODE_INTERNAL,
+    hasCode ? wireErrorCode(protocol, code as number) : ERROR_CODE_INTERNAL,
     typeof message === 'string' ? message : 'Internal error',
     true,
   );
   if (!hasCode) outcome.exception = error;
   return outcome;
+}
+
+interface WireCodecLike {
+  encodeErrorCode?: (code: number) => unknown;
+}
+
+/**
+ * The code a handler's thrown `code` goes on the wire as: v2's `Protocol` passes it through the
+ * negotiated era's codec (`_negotiatedWireCodec().encodeErrorCode`), 1.x sends it as it is.
+ */
+function wireErrorCode(protocol: object | undefined, code: number): number {
+  const codecOf = (protocol as { _negotiatedWireCodec?: unknown } | undefined)?._negotiatedWireCodec;
+  if (typeof codecOf !== 'function') return code;
+  try {
+    const encoded = (codecOf.call(protocol) as WireCodecLike | undefined)?.encodeErrorCode?.(code);
+    return Number.isSafeInteger(encoded) ? (encoded as number) : code;
+  } catch {
+    return code;
+  }
 }
 
 export function localFailureOutcome(errorType: string, error: unknown, markError = true): Outcome {
@@ -144,11 +164,34 @@ export function localFailureOutcome(errorType: string, error: unknown, markError
   };
 }
 
-/** `error.type` for an exception that is not a JSON-RPC error: its class name, else `_OTHER`. */
+/**
+ * `error.type` for an exception that is not a JSON-RPC error: its class name, else `_OTHER`. v2's
+ * `SdkError` (every local failure of the v2 SDK, told apart by a string `code`) gives the values 1.x
+ * gives for the same failures (`timeout`, `connection_closed`), else its code (`NOT_CONNECTED`,
+ * `SEND_FAILED`, `INVALID_RESULT`, `CAPABILITY_NOT_SUPPORTED`, `CLIENT_HTTP_…`).
+ */
 export function exceptionType(error: unknown): string {
+  const sdkType = sdkErrorType(error);
+  if (sdkType !== undefined) return sdkType;
   if (error !== null && typeof error === 'object') {
     const name = (error as { constructor?: { name?: unknown } }).constructor?.name;
     if (typeof name === 'string' && name !== '' && name !== 'Object') return name;
   }
   return ERROR_TYPE_OTHER;
+}
+
+/** The v2 SDK's brands of its local-error classes (`SdkError`, `SdkHttpError`), read off the class. */
+const SDK_ERROR_BRANDS = new Set(['mcp.SdkError', 'mcp.SdkHttpError']);
+
+/** `error.type` of a v2 `SdkError`; `undefined` for anything else. */
+function sdkErrorType(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || code === '') return undefined;
+  const brand = (error.constructor as { mcpBrand?: unknown } | undefined)?.mcpBrand;
+  const isSdkError = typeof brand === 'string' ? SDK_ERROR_BRANDS.has(brand) : error.name === 'SdkError' || error.name === 'SdkHttpError';
+  if (!isSdkError) return undefined;
+  if (code === 'REQUEST_TIMEOUT') return ERROR_TYPE_TIMEOUT;
+  if (code === 'CONNECTION_CLOSED') return ERROR_TYPE_CONNECTION_CLOSED;
+  return code;
 }

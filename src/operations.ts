@@ -165,7 +165,7 @@ export class McpOperation {
     }
     let outcome: Outcome;
     if (this.direction === 'incoming') {
-      outcome = this.isRequest ? handlerErrorOutcome(error) : localFailureOutcome(exceptionType(error), error);
+      outcome = this.isRequest ? handlerErrorOutcome(error, this.conn.protocol) : localFailureOutcome(exceptionType(error), error);
     } else if (this.wireError !== undefined) {
       outcome = jsonRpcErrorOutcome(this.wireError.code, this.wireError.message, false);
     } else if (this.closed) {
@@ -464,17 +464,30 @@ function captureRequestContent(host: OperationHost, span: Span, method: string, 
   }
 }
 
-/** Learns the negotiated version and peer after a reconnect that skipped `initialize`. */
+/**
+ * Learns the negotiated version and peer after a reconnect that skipped `initialize`, or on a v2
+ * server serving a modern-era request (version and client identity come with the request).
+ */
 function refreshFromProtocol(conn: ConnectionState, protocol: ProtocolLike): void {
-  conn.templates = undefined;
+  const before = conn.peerName;
+  learnFromProtocol(conn, protocol);
+  // What the templates are made of changed: they are made again.
+  if (conn.protocolVersion !== undefined || conn.peerName !== before) conn.templates = undefined;
+}
+
+function learnFromProtocol(conn: ConnectionState, protocol: ProtocolLike): void {
   // v2 keeps the negotiated version on both sides (also when negotiated without initialize).
   const negotiated = (protocol as { _negotiatedProtocolVersion?: unknown })._negotiatedProtocolVersion;
   if (typeof negotiated === 'string') conn.protocolVersion = negotiated;
-  if (conn.role !== 'client') return;
-  const transportVersion = (conn.transport as { protocolVersion?: unknown } | undefined)?.protocolVersion;
-  if (conn.protocolVersion === undefined && typeof transportVersion === 'string') conn.protocolVersion = transportVersion;
+  if (conn.role === 'client') {
+    const transportVersion = (conn.transport as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+    if (conn.protocolVersion === undefined && typeof transportVersion === 'string') conn.protocolVersion = transportVersion;
+  } else if (conn.role !== 'server') {
+    return;
+  }
   if (conn.peerName === undefined) {
-    const info = (protocol as { _serverVersion?: unknown })._serverVersion;
+    const info =
+      conn.role === 'client' ? (protocol as { _serverVersion?: unknown })._serverVersion : (protocol as { _clientVersion?: unknown })._clientVersion;
     if (info !== null && typeof info === 'object') {
       const { name, version } = info as { name?: unknown; version?: unknown };
       if (typeof name === 'string') conn.peerName = name;

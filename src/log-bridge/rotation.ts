@@ -33,7 +33,6 @@ export interface PinoRollOptions {
   limit?: { count: number; removeOtherLogFiles: false };
   mkdir: boolean;
   maxWrite?: number;
-  minLength?: number;
   retryEAGAIN?: (error: Error, writeBufferLength: number, remainingBufferLength: number) => boolean;
 }
 

@@ -8,6 +8,7 @@
  *   than that, possible only with content capture, is the exception).
  * - Lines are coalesced into one write per batch (64 KiB for a file, just under PIPE_BUF for stderr,
  *   or 20 ms after a batch's first line): a busy server pays a string append per line, not a write.
+ *   Rotated files are written line by line (pino-roll measures file sizes by the writes it sees).
  * - `flush()` waits until every line handed over so far is written; at process exit (including
  *   `process.exit()`) whatever is still buffered is written synchronously.
  * - Errors of the destination (EACCES, ENOSPC, a missing directory…) are reported once through
@@ -111,7 +112,9 @@ export class LineSink {
       const rollOptions = pinoRollOptions(destination.path, options.rotation, options.mkdir);
       rollOptions.retryEAGAIN = retryEAGAIN;
       rollOptions.maxWrite = FILE_MAX_WRITE;
-      rollOptions.minLength = FILE_MIN_LENGTH;
+      // No coalescing here: pino-roll counts a file's size from the writes it sees, and counts what a
+      // flush writes to the old file just before rotating as the new file's; large batches would
+      // make it rotate files well before their size.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const pinoRoll = require('pino-roll') as PinoRoll;
       pinoRoll(rollOptions).then(
