@@ -472,8 +472,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         try {
           pending =
             typeof opts?.onprogress === 'function' && injected !== msg
-              ? sendKeepingTraceContext(this, injected, () => context.with(op.ctx, original, this, injected, schema, options))
-              : context.with(op.ctx, original, this, injected, schema, options);
+              ? sendKeepingTraceContext(this, injected, () => context.with(op.ctx, invoke3, undefined, original, this, injected, schema, options))
+              : context.with(op.ctx, invoke3, undefined, original, this, injected, schema, options);
         } catch (error) {
           finishErrorSafely(op, error);
           throw error;
@@ -489,7 +489,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       const injected = withInjectedMetaSafely(msg!, op);
       let pending: unknown;
       try {
-        pending = context.with(op.ctx, original, this, codec, injected, schema, options);
+        pending = context.with(op.ctx, invoke4, undefined, original, this, codec, injected, schema, options);
       } catch (error) {
         finishErrorSafely(op, error);
         throw error;
@@ -792,6 +792,18 @@ function sendKeepingTraceContext(protocol: ProtocolLike, injected: JsonRpcMessag
   } finally {
     if (transport.send !== send) restore();
   }
+}
+
+/*
+ * `fn.call(self, …)` for `context.with`, which would otherwise bind `fn` to `self` (a new function per
+ * call) when given a `this`.
+ */
+function invoke3(fn: AnyFn, self: unknown, a: unknown, b: unknown, c: unknown): unknown {
+  return fn.call(self, a, b, c);
+}
+
+function invoke4(fn: AnyFn, self: unknown, a: unknown, b: unknown, c: unknown, d: unknown): unknown {
+  return fn.call(self, a, b, c, d);
 }
 
 /** `message` with the operation's trace context in its `_meta` (the message itself if that fails). */
