@@ -20,8 +20,13 @@ import path from 'node:path';
 import { SpanKind } from '@opentelemetry/api';
 import { isWrapped } from '@opentelemetry/instrumentation';
 import { parentSpanIdOf, setupOtel, waitFor, type FinishedSpan } from './helpers/otel';
-import { childEnv, fileUrl, fixture, sdk, sdkPath, zod } from './helpers/sdk';
+import { childEnv, fileUrl, fixture, sdk, sdkPath } from './helpers/sdk';
+import { mcpSdk, v1Only } from './helpers/mcp';
 import { McpInstrumentation } from '../src';
+
+// The scripted raw sessions use v1 request schemas, and the restore checks compare v1's own
+// `shared/protocol.js` functions; v2's funnels are checked in v2.test.ts.
+const V1_ONLY = v1Only('scripted with v1 request schemas; compares functions of v1 shared/protocol.js');
 
 const otel = setupOtel();
 const instrumentation = new McpInstrumentation();
@@ -259,7 +264,7 @@ async function runRawSession(variant: Variant, types: { LATEST_PROTOCOL_VERSION:
   return { canonical, lines: stdout.split('\n').filter((l) => l !== ''), exit, stderr, ids };
 }
 
-describe('differential (stdio): the instrumented server writes the same stdout as the bare one', () => {
+describe('differential (stdio): the instrumented server writes the same stdout as the bare one', { skip: V1_ONLY }, () => {
   let dir: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let types: any;
@@ -417,13 +422,11 @@ async function outcome(promise: Promise<unknown>): Promise<unknown> {
 /** Runs the scripted in-process session, recording every message either side sends. */
 async function runInProcess(fetchUrl: string): Promise<InProcessRun> {
   const mark = otel.spans().length;
-  const { McpServer } = sdk('server/mcp.js');
-  const { Client } = sdk('client/index.js');
-  const { InMemoryTransport } = sdk('inMemory.js');
-  const types = sdk('types.js');
-  const server = scenario.createScenarioServer({ McpServer, z: zod(), types }, { name: 'diff-server' });
-  const client = new Client(scenario.CLIENT_INFO, scenario.clientCapabilities(types));
-  scenario.configureScenarioClient(client, types);
+  const mcp = mcpSdk();
+  const { Client, InMemoryTransport, types } = mcp;
+  const server = scenario.createScenarioServer(mcp, { name: 'diff-server' });
+  const client = new Client(scenario.CLIENT_INFO, scenario.clientCapabilities(mcp));
+  scenario.configureScenarioClient(client, mcp);
 
   const log: Logged[] = [];
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
@@ -489,7 +492,7 @@ async function runInProcess(fetchUrl: string): Promise<InProcessRun> {
   return { log, outcomes, progress, spans: otel.spans().slice(mark) };
 }
 
-describe('differential (in-process): enabled and disabled instrumentation send the same messages', () => {
+describe('differential (in-process): enabled and disabled instrumentation send the same messages', { skip: V1_ONLY }, () => {
   let httpServer: http.Server;
   let fetchUrl: string;
   let disabledRun: InProcessRun;
@@ -661,12 +664,10 @@ describe('differential (in-process): enabled and disabled instrumentation send t
   );
 
   test("enabled: the caller's params and _meta objects are not modified", async () => {
-    const { McpServer } = sdk('server/mcp.js');
-    const { Client } = sdk('client/index.js');
-    const { InMemoryTransport } = sdk('inMemory.js');
-    const types = sdk('types.js');
-    const server = scenario.createScenarioServer({ McpServer, z: zod(), types }, { name: 'diff-server' });
-    const client = new Client(scenario.CLIENT_INFO, scenario.clientCapabilities(types));
+    const mcp = mcpSdk();
+    const { Client, InMemoryTransport, types } = mcp;
+    const server = scenario.createScenarioServer(mcp, { name: 'diff-server' });
+    const client = new Client(scenario.CLIENT_INFO, scenario.clientCapabilities(mcp));
     const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
     const received: Message[] = [];
     const send = clientTransport.send.bind(clientTransport);

@@ -8,7 +8,6 @@ import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from
 import { McpInstrumentation } from '../src';
 import { mcpSdk } from './helpers/mcp';
 import { only, parentSpanIdOf, setupOtel, waitFor, type FinishedSpan } from './helpers/otel';
-import { sdkAtLeast, zod } from './helpers/sdk';
 
 const otel = setupOtel();
 const instrumentation = new McpInstrumentation();
@@ -16,7 +15,8 @@ const instrumentation = new McpInstrumentation();
 const scenario = require('../../test/fixtures/scenario.cjs');
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-const { McpServer, Client, InMemoryTransport, types } = mcpSdk();
+const mcp = mcpSdk();
+const { Client, InMemoryTransport } = mcp;
 
 interface Session {
   client: any;
@@ -25,8 +25,8 @@ interface Session {
 }
 
 async function connect(): Promise<Session> {
-  const server = scenario.createScenarioServer({ McpServer, z: zod(), types });
-  const client = scenario.configureScenarioClient(new Client(scenario.CLIENT_INFO, scenario.clientCapabilities(types)), types);
+  const server = scenario.createScenarioServer(mcp);
+  const client = scenario.configureScenarioClient(new Client(scenario.CLIENT_INFO, scenario.clientCapabilities(mcp)), mcp);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await server.connect(serverTransport);
   await client.connect(clientTransport);
@@ -156,16 +156,16 @@ describe('spans over the in-memory transport', () => {
     }
   });
 
-  test('elicitation/create is traced in both directions', { skip: !sdkAtLeast(13) && 'elicitation arrived in SDK 1.13' }, async () => {
+  test('elicitation/create is traced in both directions', { skip: !mcp.features.elicitation && 'elicitation arrived in SDK 1.13' }, async () => {
     await session.client.callTool({ name: 'elicit', arguments: {} });
     const spans = otel.spans();
     assertParent(only(spans, 'elicitation/create', SpanKind.SERVER), only(spans, 'elicitation/create', SpanKind.CLIENT));
     assertParent(only(spans, 'elicitation/create', SpanKind.CLIENT), only(spans, 'tools/call elicit', SpanKind.SERVER));
   });
 
-  test('notifications get spans: progress sent by a tool is a child of its tools/call span', { skip: !sdkAtLeast(11) && 'tools see the progress token from SDK 1.11' }, async () => {
+  test('notifications get spans: progress sent by a tool is a child of its tools/call span', { skip: !mcp.features.toolProgressToken && 'tools see the progress token from SDK 1.11' }, async () => {
     const seen: number[] = [];
-    await session.client.callTool({ name: 'progress', arguments: { steps: 3 } }, undefined, {
+    await mcp.callTool(session.client, { name: 'progress', arguments: { steps: 3 } }, {
       onprogress: (p: { progress: number }) => seen.push(p.progress),
     });
     assert.deepEqual(seen, [1, 2, 3]);
@@ -188,7 +188,7 @@ describe('spans over the in-memory transport', () => {
     assert.ok(tools.some((t: { name: string }) => t.name === 'echo'));
     otel.reset();
     const serverSpanInsideTool: string[] = [];
-    session.server.tool('inner-work', 'does its own traced work', {}, async () => {
+    mcp.tool(session.server, 'inner-work', 'does its own traced work', {}, async () => {
       const inner = tracer.startSpan('tool-internal-work');
       serverSpanInsideTool.push(parentSpanIdOf(inner as unknown as FinishedSpan) ?? '');
       inner.end();
@@ -252,8 +252,9 @@ describe('the error matrix', () => {
     const spans = otel.spans();
     const client = only(spans, 'tools/call no-such-tool', SpanKind.CLIENT);
     const server = only(spans, 'tools/call no-such-tool', SpanKind.SERVER);
+    if (mcp.expect.unknownToolRejects) assert.ok(outcome instanceof Error, 'this generation rejects an unknown tool');
     if (outcome instanceof Error) {
-      // Older SDKs answer with a JSON-RPC error -32602.
+      // Older 1.x SDKs and v2 answer with a JSON-RPC error -32602.
       const code = String((outcome as any).code);
       assert.equal(client.attributes['error.type'], code);
       assert.equal(client.attributes['rpc.response.status_code'], code);
@@ -284,7 +285,7 @@ describe('the error matrix', () => {
 
   test('method not found: -32601 on both sides, caller fault on the server', async () => {
     await assert.rejects(
-      session.client.request({ method: 'no/such-method', params: {} }, types.EmptyResultSchema),
+      mcp.request(session.client, 'no/such-method'),
       (error: any) => error.code === -32601,
     );
     const spans = otel.spans();
@@ -300,7 +301,7 @@ describe('the error matrix', () => {
   });
 
   test('a server handler throwing an unexpected error: -32603 and an exception event', async () => {
-    session.server.server.setRequestHandler(types.ListResourceTemplatesRequestSchema, () => {
+    mcp.setRequestHandler(session.server.server, 'resources/templates/list', () => {
       throw new TypeError('handler bug');
     });
     await assert.rejects(session.client.listResourceTemplates(), (error: any) => error.code === -32603);
@@ -319,8 +320,8 @@ describe('the error matrix', () => {
 
   test('a timeout: timeout on the client, cancelled (not failed) on the server', async () => {
     await assert.rejects(
-      session.client.callTool({ name: 'slow', arguments: { ms: 2000 } }, undefined, { timeout: 30 }),
-      (error: any) => error.code === -32001,
+      mcp.callTool(session.client, { name: 'slow', arguments: { ms: 2000 } }, { timeout: 30 }),
+      (error: any) => error.code === mcp.expect.timeoutCode,
     );
     await waitFor(() => otel.spans().some((s) => s.name === 'tools/call slow' && s.kind === SpanKind.SERVER), 3000, 'server span');
     const spans = otel.spans();
@@ -337,7 +338,7 @@ describe('the error matrix', () => {
 
   test('cancellation through an AbortSignal: cancelled on both sides', async () => {
     const controller = new AbortController();
-    const pending = session.client.callTool({ name: 'slow', arguments: { ms: 2000 } }, undefined, { signal: controller.signal });
+    const pending = mcp.callTool(session.client, { name: 'slow', arguments: { ms: 2000 } }, { signal: controller.signal });
     await new Promise((resolve) => setTimeout(resolve, 20));
     controller.abort('user changed their mind');
     await assert.rejects(pending);
@@ -355,10 +356,10 @@ describe('the error matrix', () => {
     const own = await connect();
     otel.reset();
     // A short timeout: SDKs before 1.2x leave request timers running after close.
-    const pending = own.client.callTool({ name: 'slow', arguments: { ms: 5000 } }, undefined, { timeout: 2000 });
+    const pending = mcp.callTool(own.client, { name: 'slow', arguments: { ms: 5000 } }, { timeout: 2000 });
     await new Promise((resolve) => setTimeout(resolve, 20));
     await own.client.close();
-    await assert.rejects(pending, (error: any) => error.code === -32000);
+    await assert.rejects(pending, (error: any) => error.code === mcp.expect.connectionClosedCode);
     await settle();
     const spans = otel.spans();
     const client = only(spans, 'tools/call slow', SpanKind.CLIENT);
@@ -373,7 +374,7 @@ describe('the error matrix', () => {
   test('a request that never gets a reply ends when the connection closes', async () => {
     const own = await connect();
     // A handler that never settles.
-    own.server.server.setRequestHandler(types.ListResourceTemplatesRequestSchema, () => new Promise(() => {}));
+    mcp.setRequestHandler(own.server.server, 'resources/templates/list', () => new Promise(() => {}));
     otel.reset();
     const pending = own.client.listResourceTemplates(undefined, { timeout: 2000 });
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -421,7 +422,7 @@ describe('context in _meta', () => {
 
   test('a traceparent in _meta becomes the SERVER span\'s parent, baggage is kept', async () => {
     let seenBaggage: string | undefined;
-    session.server.tool('read-baggage', 'reads baggage', {}, async () => {
+    mcp.tool(session.server, 'read-baggage', 'reads baggage', {}, async () => {
       seenBaggage = propagation.getBaggage(context.active())?.getEntry('tenant')?.value;
       return { content: [] };
     });
@@ -510,7 +511,7 @@ describe('context in _meta', () => {
     const params = { name: 'echo', arguments: { text: 'copy' }, _meta: meta };
     const snapshot = JSON.parse(JSON.stringify(params));
     let receivedMeta: any;
-    session.server.server.setRequestHandler(types.ListResourceTemplatesRequestSchema, (request: any) => {
+    mcp.setRequestHandler(session.server.server, 'resources/templates/list', (request: any) => {
       receivedMeta = request.params?._meta;
       return { resourceTemplates: [] };
     });
@@ -545,7 +546,7 @@ describe('content capture', () => {
 
   test('on: arguments, results and prompt variables, with secrets redacted', async () => {
     instrumentation.setConfig({ captureContent: true });
-    session.server.tool('login', 'takes credentials', { user: zod().string(), password: zod().string(), apiKey: zod().string() }, async () => ({
+    mcp.tool(session.server, 'login', 'takes credentials', { user: mcp.z.string(), password: mcp.z.string(), apiKey: mcp.z.string() }, async () => ({
       content: [{ type: 'text', text: 'welcome' }],
       structuredContent: undefined,
     }));
@@ -708,14 +709,16 @@ describe('the instrumentation itself', () => {
   test('a handler runs exactly once per request and receives the SDK\'s own extra', async () => {
     const session = await connect();
     const calls: any[] = [];
-    session.server.tool('count', 'counts calls', {}, async (_args: unknown, extra: any) => {
-      calls.push(extra);
+    mcp.tool(session.server, 'count', 'counts calls', {}, async (_args: unknown, extra) => {
+      calls.push(extra.raw);
       return { content: [] };
     });
     await session.client.callTool({ name: 'count', arguments: {} });
     assert.equal(calls.length, 1);
-    assert.ok(calls[0].signal instanceof AbortSignal);
-    assert.equal(typeof calls[0].sendNotification, 'function');
+    // The SDK's own second argument: v1 `extra`, v2 `ctx` (its request part under `mcpReq`).
+    const own = mcp.major === 1 ? { signal: calls[0].signal, send: calls[0].sendNotification } : { signal: calls[0].mcpReq.signal, send: calls[0].mcpReq.notify };
+    assert.ok(own.signal instanceof AbortSignal);
+    assert.equal(typeof own.send, 'function');
     await session.close();
   });
 });

@@ -18,7 +18,7 @@ import { JsonLogSpanProcessor, StdoutDestinationError, type JsonLogOptions } fro
 import { PACKAGE_NAME } from '../src/version';
 import { mcpSdk } from './helpers/mcp';
 import { only, setupOtel, waitFor, type FinishedSpan } from './helpers/otel';
-import { childEnv, fixture, REPO_ROOT, zod } from './helpers/sdk';
+import { childEnv, fixture, REPO_ROOT } from './helpers/sdk';
 
 const otel = setupOtel();
 const instrumentation = new McpInstrumentation();
@@ -26,7 +26,8 @@ const instrumentation = new McpInstrumentation();
 const scenario = require('../../test/fixtures/scenario.cjs');
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-const { McpServer, Client, InMemoryTransport, types } = mcpSdk();
+const mcp = mcpSdk();
+const { Client, InMemoryTransport } = mcp;
 
 // Compile-time proof: a SpanProcessor of the SDK line under test (2.x or 3.x), without importing it.
 const asSdkProcessor = (p: JsonLogSpanProcessor): sdkTrace.SpanProcessor => p;
@@ -98,8 +99,8 @@ interface Pair {
 }
 
 async function connectPair(sessionId?: string): Promise<Pair> {
-  const server = scenario.createScenarioServer({ McpServer, z: zod(), types });
-  const client = scenario.configureScenarioClient(new Client(scenario.CLIENT_INFO, scenario.clientCapabilities(types)), types);
+  const server = scenario.createScenarioServer(mcp);
+  const client = scenario.configureScenarioClient(new Client(scenario.CLIENT_INFO, scenario.clientCapabilities(mcp)), mcp);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await server.connect(serverTransport);
   await client.connect(clientTransport);
@@ -170,8 +171,8 @@ describe('the line of each outcome, exact', () => {
       await pair.client.callTool({ name: 'echo', arguments: { text: 'hello' } });
       await pair.client.callTool({ name: 'soft-fail', arguments: {} });
       promptError = await pair.client.getPrompt({ name: 'no-such-prompt' }).catch((e: unknown) => e);
-      timeoutError = await pair.client
-        .callTool({ name: 'slow', arguments: { ms: 2000 } }, undefined, { timeout: 30 })
+      timeoutError = await mcp
+        .callTool(pair.client, { name: 'slow', arguments: { ms: 2000 } }, { timeout: 30 })
         .catch((e: unknown) => e);
       await waitFor(
         () => exporter.getFinishedSpans().some((s) => s.name === 'tools/call slow' && s.kind === SpanKind.SERVER),
@@ -287,7 +288,7 @@ describe('the line of each outcome, exact', () => {
   });
 
   test('timeout: timeout on the client, cancelled on the server', async () => {
-    assert.equal(timeoutError.code, -32001);
+    assert.equal(timeoutError.code, mcp.expect.timeoutCode);
     const client = only(spans, 'tools/call slow', SpanKind.CLIENT);
     assert.match(String(client.status.message), /timed out/i);
     assert.deepEqual(lineOf(lines, client), {
@@ -530,8 +531,8 @@ describe('destinations', () => {
  * writer has caught up, which one long burst never lets it do).
  */
 async function rawLoad(count: number, wave = count, between: () => Promise<void> = async () => {}): Promise<void> {
-  const server = scenario.createScenarioServer({ McpServer, z: zod(), types });
-  server.tool('tick', 'Waits a turn of the event loop', async () => {
+  const server = scenario.createScenarioServer(mcp);
+  mcp.tool(server, 'tick', 'Waits a turn of the event loop', {}, async () => {
     await new Promise((resolve) => setImmediate(resolve));
     return { content: [] };
   });
@@ -546,7 +547,7 @@ async function rawLoad(count: number, wave = count, between: () => Promise<void>
     jsonrpc: '2.0',
     id: 'init',
     method: 'initialize',
-    params: { protocolVersion: types.LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'load', version: '1' } },
+    params: { protocolVersion: mcp.LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'load', version: '1' } },
   });
   await waitFor(() => responses.has('init'), 5000, 'initialize');
   await clientTransport.send({ jsonrpc: '2.0', method: 'notifications/initialized' });

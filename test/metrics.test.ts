@@ -13,7 +13,7 @@ import { setupOtel } from './helpers/otel';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { childEnv, fixture, sdk, zod } from './helpers/sdk';
+import { childEnv, fixture } from './helpers/sdk';
 
 const otel = setupOtel();
 const instrumentation = new McpInstrumentation();
@@ -21,7 +21,9 @@ const instrumentation = new McpInstrumentation();
 const scenario = require('../../test/fixtures/scenario.cjs');
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-const { McpServer, Client, InMemoryTransport, types } = mcpSdk();
+const mcp = mcpSdk();
+const { Client, InMemoryTransport } = mcp;
+const NO_HTTP_SERVER = mcp.StreamableHTTPServerTransport === undefined && '@modelcontextprotocol/node is not installed next to the v2 packages';
 
 class Reader extends sdkMetrics.MetricReader {
   protected override async onForceFlush(): Promise<void> {}
@@ -65,8 +67,8 @@ function countBy(points: Point[], keys: string[], filter: (a: Record<string, unk
 }
 
 async function connectPair(sessionId?: string): Promise<{ client: any; server: any }> {
-  const server = scenario.createScenarioServer({ McpServer, z: zod(), types });
-  const client = scenario.configureScenarioClient(new Client(scenario.CLIENT_INFO, scenario.clientCapabilities(types)), types);
+  const server = scenario.createScenarioServer(mcp);
+  const client = scenario.configureScenarioClient(new Client(scenario.CLIENT_INFO, scenario.clientCapabilities(mcp)), mcp);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await server.connect(serverTransport);
   await client.connect(clientTransport);
@@ -97,8 +99,8 @@ describe('operation and session durations', () => {
     await client.callTool({ name: 'fail', arguments: {} });
     await assert.rejects(client.getPrompt({ name: 'no-such-prompt' }));
     await assert.rejects(client.getPrompt({ name: 'no-such-prompt' }));
-    await assert.rejects(client.request({ method: 'no/such-method', params: {} }, types.EmptyResultSchema));
-    await assert.rejects(client.callTool({ name: 'slow', arguments: { ms: 1000 } }, undefined, { timeout: 20 }));
+    await assert.rejects(mcp.request(client, 'no/such-method'));
+    await assert.rejects(mcp.callTool(client, { name: 'slow', arguments: { ms: 1000 } }, { timeout: 20 }));
     await new Promise((resolve) => setTimeout(resolve, 50));
     await client.close();
     await server.close();
@@ -225,7 +227,7 @@ describe('peer-chosen names never grow the series', () => {
     try {
       const { client, server } = await connectPair();
       for (let i = 0; i < 50; i++) {
-        await assert.rejects(client.request({ method: `made/up-${i}`, params: {} }, types.EmptyResultSchema));
+        await assert.rejects(mcp.request(client, `made/up-${i}`));
         await assert.rejects(client.getPrompt({ name: `no-such-prompt-${i}` }));
         try {
           await client.callTool({ name: `no-such-tool-${i}`, arguments: {} });
@@ -256,11 +258,11 @@ describe('stdio sessions', () => {
     const reader = new Reader();
     instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
     try {
-      const { StdioServerTransport } = sdk('server/stdio.js');
+      const { StdioServerTransport } = mcp;
       const { PassThrough } = await import('node:stream');
       const stdin = new PassThrough();
       const stdout = new PassThrough();
-      const server = scenario.createScenarioServer({ McpServer, z: zod(), types });
+      const server = scenario.createScenarioServer(mcp);
       await server.connect(new StdioServerTransport(stdin, stdout));
       const answered = new Promise<string>((resolve) => stdout.once('data', (chunk: Buffer) => resolve(chunk.toString('utf8'))));
       stdin.write('{"jsonrpc":"2.0","id":1,"method":"ping"}\n');
@@ -285,14 +287,14 @@ describe('over real transports', () => {
     for (let i = 0; i < 4; i++) await client.callTool({ name: 'echo', arguments: { text: `n${i}` } });
     for (let i = 0; i < 2; i++) await client.callTool({ name: 'soft-fail', arguments: {} });
     await assert.rejects(client.getPrompt({ name: 'no-such-prompt' }));
-    await assert.rejects(client.callTool({ name: 'slow', arguments: { ms: 2000 } }, undefined, { timeout: 30 }));
+    await assert.rejects(mcp.callTool(client, { name: 'slow', arguments: { ms: 2000 } }, { timeout: 30 }));
   };
   const expectedClientTools = { 'echo -': 4, 'soft-fail tool_error': 2, 'slow timeout': 1 };
 
   test('stdio: client-side measurements carry network.transport=pipe', async () => {
     const reader = new Reader();
     instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
-    const { StdioClientTransport } = sdk('client/stdio.js');
+    const { StdioClientTransport } = mcp;
     const client = new Client({ name: 'metrics-stdio', version: '1' });
     try {
       await client.connect(new StdioClientTransport({ command: process.execPath, args: [fixture('stdio-server.cjs')], env: childEnv({ SPAN_FILE: join(tmpdir(), `mcp-metrics-${process.pid}.jsonl`) }), stderr: 'ignore' }));
@@ -308,11 +310,10 @@ describe('over real transports', () => {
     }
   });
 
-  test('Streamable HTTP: server.address/port on the client, network.* on both sides', async () => {
+  test('Streamable HTTP: server.address/port on the client, network.* on both sides', { skip: NO_HTTP_SERVER }, async () => {
     const reader = new Reader();
     instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
-    const { StreamableHTTPServerTransport } = sdk('server/streamableHttp.js');
-    const { StreamableHTTPClientTransport } = sdk('client/streamableHttp.js');
+    const { StreamableHTTPServerTransport, StreamableHTTPClientTransport } = mcp;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const http = require('node:http') as typeof import('node:http');
     const transports = new Map<string, any>();
@@ -321,7 +322,7 @@ describe('over real transports', () => {
       let transport = id !== undefined ? transports.get(id) : undefined;
       if (transport === undefined) {
         transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (sid: string) => transports.set(sid, transport) });
-        await scenario.createScenarioServer({ McpServer, z: zod(), types }).connect(transport);
+        await scenario.createScenarioServer(mcp).connect(transport);
       }
       await transport.handleRequest(req, res);
     });

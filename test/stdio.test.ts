@@ -12,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { parentSpanIdOf, setupOtel, waitFor, type FinishedSpan } from './helpers/otel';
-import { childEnv, fileUrl, fixture, sdk } from './helpers/sdk';
+import { childEnv, fileUrl, fixture } from './helpers/sdk';
+import { mcpGeneration, SDK_MAJOR, type Major, type McpSdk } from './helpers/mcp';
 import { McpInstrumentation } from '../src';
 
 const otel = setupOtel();
@@ -123,13 +124,34 @@ function serverArgs(flavour: 'cjs' | 'esm'): string[] {
     : ['--import', fileUrl(fixture('esm-loader.mjs')), fixture('stdio-server.mjs')];
 }
 
-for (const flavour of ['cjs', 'esm'] as const) {
-  describe(`stdio: client in this process, ${flavour.toUpperCase()} server in a child process`, () => {
+/**
+ * The sessions: the generation under test in both processes (CJS and ESM child), and across
+ * generations both ways (a v1 client here with a v2 server child, a v2 client with a v1 server child).
+ */
+const SESSIONS: { flavour: 'cjs' | 'esm'; clientMajor: Major; serverMajor: Major }[] = [
+  { flavour: 'cjs', clientMajor: SDK_MAJOR, serverMajor: SDK_MAJOR },
+  { flavour: 'esm', clientMajor: SDK_MAJOR, serverMajor: SDK_MAJOR },
+  { flavour: 'cjs', clientMajor: 1, serverMajor: 2 },
+  { flavour: 'cjs', clientMajor: 2, serverMajor: 1 },
+];
+
+/** The version a `clientSdk` client and a `serverSdk` server agree on: the client's latest if the server has it. */
+function negotiatedVersion(clientSdk: McpSdk, serverSdk: McpSdk): string {
+  return serverSdk.SUPPORTED_PROTOCOL_VERSIONS.includes(clientSdk.LATEST_PROTOCOL_VERSION)
+    ? clientSdk.LATEST_PROTOCOL_VERSION
+    : serverSdk.LATEST_PROTOCOL_VERSION;
+}
+
+for (const { flavour, clientMajor, serverMajor } of SESSIONS) {
+  const generations = clientMajor === serverMajor ? `v${clientMajor}` : `v${clientMajor} client, v${serverMajor} server`;
+  describe(`stdio (${generations}): client in this process, ${flavour.toUpperCase()} server in a child process`, () => {
     const serverName = `stdio-server-${flavour}`;
+    const clientSdk = mcpGeneration(clientMajor);
+    const serverSdk = mcpGeneration(serverMajor);
+    /** The child loads the server's generation. */
+    const serverEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => childEnv({ ...extra, MCP_SDK_MAJOR: String(serverMajor) });
     let dir: string;
     let spanFile: string;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    let types: any;
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     let client: any;
     let proc: ChildProcess | undefined;
@@ -166,15 +188,12 @@ for (const flavour of ['cjs', 'esm'] as const) {
       otel.reset();
       dir = fs.mkdtempSync(path.join(os.tmpdir(), `mcp-stdio-${flavour}-`));
       spanFile = path.join(dir, 'spans.jsonl');
-      types = sdk('types.js');
-      const { Client } = sdk('client/index.js');
-      const { StdioClientTransport } = sdk('client/stdio.js');
-      client = new Client(scenario.CLIENT_INFO, scenario.clientCapabilities(types));
-      scenario.configureScenarioClient(client, types);
-      const transport = new StdioClientTransport({
+      client = new clientSdk.Client(scenario.CLIENT_INFO, scenario.clientCapabilities(clientSdk));
+      scenario.configureScenarioClient(client, clientSdk);
+      const transport = new clientSdk.StdioClientTransport({
         command: process.execPath,
         args: serverArgs(flavour),
-        env: childEnv({ SPAN_FILE: spanFile }),
+        env: serverEnv({ SPAN_FILE: spanFile }),
         stderr: 'pipe',
       });
       const send = transport.send.bind(transport);
@@ -236,8 +255,8 @@ for (const flavour of ['cjs', 'esm'] as const) {
 
     test('initialize: CLIENT span here, SERVER span in the child, the negotiated version on both', () => {
       const wire = oneSent(sent, 'initialize', (m) => m.method === 'initialize');
-      // The client asks for its latest version; the server (same SDK) accepts it.
-      assert.equal(protocolVersion, types.LATEST_PROTOCOL_VERSION);
+      // The client asks for its latest version; the server accepts it if it has it, else offers its own.
+      assert.equal(protocolVersion, negotiatedVersion(clientSdk, serverSdk));
       assert.equal((wire.params as { protocolVersion?: unknown }).protocolVersion, protocolVersion);
       const clientSpan = one(parentSpans, 'initialize', SpanKind.CLIENT, 'this process');
       const serverSpan = one(childSpans, 'initialize', SpanKind.SERVER, 'the child');
@@ -372,7 +391,7 @@ for (const flavour of ['cjs', 'esm'] as const) {
     });
 
     test('a handler error in this process (-32603) is an error on both sides of the server-initiated request', async () => {
-      client.setRequestHandler(types.ListRootsRequestSchema, async () => {
+      clientSdk.setRequestHandler(client, 'roots/list', async () => {
         throw new Error('no roots for you');
       });
       const mark = otel.spans().length;
@@ -413,7 +432,7 @@ for (const flavour of ['cjs', 'esm'] as const) {
 
     test('an unknown method (-32601) fails the CLIENT span; the SERVER span records the code without failing', async () => {
       const mark = otel.spans().length;
-      await assert.rejects(client.request({ method: 'no/such/method', params: {} }, types.EmptyResultSchema), (error: { code?: unknown }) => {
+      await assert.rejects(clientSdk.request(client, 'no/such/method'), (error: { code?: unknown }) => {
         assert.equal(error.code, -32601);
         return true;
       });
@@ -446,7 +465,7 @@ for (const flavour of ['cjs', 'esm'] as const) {
       async () => {
         const mark = otel.spans().length;
         const progress: unknown[] = [];
-        const result = await client.callTool({ name: 'progress', arguments: { steps: 2 } }, undefined, {
+        const result = await clientSdk.callTool(client, { name: 'progress', arguments: { steps: 2 } }, {
           onprogress: (p: unknown) => progress.push(p),
         });
         assert.deepEqual(result.content, [{ type: 'text', text: 'done 2' }]);
@@ -498,7 +517,7 @@ for (const flavour of ['cjs', 'esm'] as const) {
       const rawDir = fs.mkdtempSync(path.join(os.tmpdir(), `mcp-stdout-${flavour}-`));
       const rawSpanFile = path.join(rawDir, 'spans.jsonl');
       const child = spawn(process.execPath, serverArgs(flavour), {
-        env: childEnv({ SPAN_FILE: rawSpanFile }),
+        env: serverEnv({ SPAN_FILE: rawSpanFile }),
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       try {
@@ -533,7 +552,7 @@ for (const flavour of ['cjs', 'esm'] as const) {
         };
 
         await call(1, 'initialize', {
-          protocolVersion: types.LATEST_PROTOCOL_VERSION,
+          protocolVersion: serverSdk.LATEST_PROTOCOL_VERSION,
           capabilities: { sampling: {} },
           clientInfo: { name: 'raw-client', version: '0.0.1' },
         });

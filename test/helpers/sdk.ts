@@ -58,7 +58,17 @@ export function fileUrl(path: string): string {
   return pathToFileURL(path).href;
 }
 
-/** Environment for child processes: they load the same SDK as this process. */
+/**
+ * Environment for child processes: they load the same SDKs as this process (the generation of
+ * MCP_SDK_MAJOR, unless `extra` names another one).
+ */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, MCP_SDK_ROOT: SDK_ROOT, ...extra };
+  const v2 = process.env.MCP_V2_ROOT;
+  return {
+    ...process.env,
+    MCP_SDK_ROOT: SDK_ROOT,
+    MCP_SDK_MAJOR: process.env.MCP_SDK_MAJOR ?? '1',
+    ...(v2 !== undefined && v2 !== '' ? { MCP_V2_ROOT: resolve(v2) } : {}),
+    ...extra,
+  };
 }
