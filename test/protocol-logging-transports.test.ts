@@ -14,7 +14,8 @@ import { SpanKind } from '@opentelemetry/api';
 import * as sdkLogs from '@opentelemetry/sdk-logs';
 import { McpInstrumentation, subscribeToServerLogs, type McpLogMessage } from '../src';
 import { only, setupOtel, waitFor } from './helpers/otel';
-import { childEnv, fixture, sdk, sdkAtLeast } from './helpers/sdk';
+import { childEnv, fixture } from './helpers/sdk';
+import { mcpSdk, V2_SUBSCRIBE_BUG } from './helpers/mcp';
 
 const otel = setupOtel();
 const instrumentation = new McpInstrumentation({ forwardOperationLogs: true });
@@ -26,12 +27,9 @@ instrumentation.setLoggerProvider(
 const http = require('node:http') as typeof NodeHttp;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-const { McpServer } = sdk('server/mcp.js');
-const { Client } = sdk('client/index.js');
-const { StdioClientTransport } = sdk('client/stdio.js');
-const { StreamableHTTPServerTransport } = sdk('server/streamableHttp.js');
-const { StreamableHTTPClientTransport } = sdk('client/streamableHttp.js');
-const types = sdk('types.js');
+const mcp = mcpSdk();
+const { McpServer, Client, StdioClientTransport, StreamableHTTPServerTransport, StreamableHTTPClientTransport } = mcp;
+const NO_HTTP_SERVER = StreamableHTTPServerTransport === undefined && '@modelcontextprotocol/node is not installed next to the v2 packages';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { readSpanFile } = require(fixture('otel-child.cjs'));
 
@@ -47,6 +45,8 @@ for (const flavour of ['cjs', 'esm'] as const) {
     const logFile = join(dir, 'logs.jsonl');
     let client: any;
     const received: McpLogMessage[] = [];
+    /** What subscribing threw (the tests fail with it). */
+    let subscribeError: unknown;
 
     before(async () => {
       logExporter.reset();
@@ -61,14 +61,15 @@ for (const flavour of ['cjs', 'esm'] as const) {
           stderr: 'inherit',
         }),
       );
-      await subscribeToServerLogs(client, { level: 'info', sink: (m) => received.push(m) });
+      subscribeError = await subscribeToServerLogs(client, { level: 'info', sink: (m) => received.push(m) }).then(() => undefined, (error: unknown) => error);
     });
     after(async () => {
       await client?.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
-    test('the server\'s log message is a record on both sides, in the client\'s trace', async () => {
+    test('the server\'s log message is a record on both sides, in the client\'s trace', { todo: V2_SUBSCRIBE_BUG }, async () => {
+      if (subscribeError !== undefined) throw subscribeError;
       await client.callTool({ name: 'log', arguments: {} });
       await waitFor(() => readLines(logFile).some((r) => r.attributes['mcp.logging.logger'] === 'scenario'), 5000, 'server log record');
       const clientSpan = only(otel.spans(), 'tools/call log', SpanKind.CLIENT);
@@ -87,7 +88,8 @@ for (const flavour of ['cjs', 'esm'] as const) {
       assert.deepEqual([message.level, message.data, message.serverName], ['info', 'hello from the tool', `stdio-server-${flavour}`]);
     });
 
-    test('operation logs are forwarded to the subscribed client', async () => {
+    test('operation logs are forwarded to the subscribed client', { todo: V2_SUBSCRIBE_BUG }, async () => {
+      if (subscribeError !== undefined) throw subscribeError;
       received.length = 0;
       await client.callTool({ name: 'soft-fail', arguments: {} });
       await waitFor(() => received.some((m) => m.logger === 'mcp.operations'), 5000, 'forwarded operation log');
@@ -98,7 +100,7 @@ for (const flavour of ['cjs', 'esm'] as const) {
   });
 }
 
-describe('Streamable HTTP: two sessions at different levels', () => {
+describe('Streamable HTTP: two sessions at different levels', { skip: NO_HTTP_SERVER }, () => {
   let httpServer: NodeHttp.Server;
   let url: URL;
   const transports = new Map<string, any>();
@@ -114,9 +116,9 @@ describe('Streamable HTTP: two sessions at different levels', () => {
         });
         const server = new McpServer({ name: 'http-log-server', version: '1.0.0' }, { capabilities: { logging: {} } });
         if (!server.server._requestHandlers.has('logging/setLevel')) {
-          server.server.setRequestHandler(types.SetLevelRequestSchema, async () => ({}));
+          mcp.setRequestHandler(server.server, 'logging/setLevel', async () => ({}));
         }
-        server.tool('log-all', 'one message per level', {}, async (_args: unknown, extra: any) => {
+        mcp.tool(server, 'log-all', 'one message per level', {}, async (_args: unknown, extra) => {
           for (const level of ['debug', 'info', 'warning', 'error']) {
             await server.server.sendLoggingMessage({ level, logger: 'levels', data: level }, extra.sessionId);
           }
@@ -134,7 +136,7 @@ describe('Streamable HTTP: two sessions at different levels', () => {
     await new Promise((resolve) => httpServer.close(resolve));
   });
 
-  test('each session receives its own levels, records are correlated, forwarding honours the level', async () => {
+  test('each session receives its own levels, records are correlated, forwarding honours the level', { todo: V2_SUBSCRIBE_BUG }, async () => {
     const connect = async (name: string) => {
       const client = new Client({ name, version: '1' });
       await client.connect(new StreamableHTTPClientTransport(url));
@@ -152,7 +154,7 @@ describe('Streamable HTTP: two sessions at different levels', () => {
     await waitFor(() => got.debug!.some((m) => m.logger === 'mcp.operations'), 5000, 'the forwarded operation log');
     await waitFor(() => got.error!.some((m) => m.logger === 'levels'), 5000, 'the error session\'s log');
     const levels = (list: McpLogMessage[]) => list.filter((m) => m.logger === 'levels').map((m) => m.level);
-    if (sdkAtLeast(18)) {
+    if (mcp.v1AtLeast(18)) {
       // The SDK filters by each session's level.
       assert.deepEqual(levels(got.debug!), ['debug', 'info', 'warning', 'error']);
       assert.deepEqual(levels(got.error!), ['error']);

@@ -14,6 +14,7 @@ export type Major = 1 | 2;
 export interface ToolExtra {
   signal: AbortSignal;
   _meta: Record<string, unknown> | undefined;
+  sessionId: string | undefined;
   sendNotification(notification: { method: string; params?: unknown }): Promise<void>;
   /** What the SDK itself passed: v1 `extra`, v2 `ctx`. */
   raw: any;
@@ -49,6 +50,7 @@ export interface McpSdk {
     clientErrorMessage(code: number, message: string): string;
   };
   setRequestHandler(protocol: any, method: string, handler: (request: any, extra: any) => unknown): void;
+  setNotificationHandler(protocol: any, method: string, handler: (notification: any, extra: any) => unknown): void;
   request(protocol: any, method: string, params?: Record<string, unknown>, options?: Record<string, unknown>): Promise<any>;
   callTool(client: any, params: Record<string, unknown>, options?: Record<string, unknown>): Promise<any>;
   tool(server: any, name: string, description: string, shape: Record<string, unknown>, handler: (args: any, extra: ToolExtra) => unknown): void;
@@ -83,3 +85,13 @@ export const OTHER_MAJOR: Major = SDK_MAJOR === 1 ? 2 : 1;
 export function v1Only(reason: string): string | false {
   return SDK_MAJOR === 2 ? `v1 only: ${reason}` : false;
 }
+
+/**
+ * Known bug of src/ on v2 (tests marked `todo` with it, false on v1): `instrumented()` in
+ * src/protocol-logging.ts stops at the first prototype with its own `_onnotification`, which on v2 is
+ * `Client.prototype` (an unwrapped override); the wrapped one is `Protocol.prototype`'s. So
+ * `subscribeToServerLogs(v2Client, ...)` throws McpInstrumentationNotActiveError although the
+ * instrumentation is active.
+ */
+export const V2_SUBSCRIBE_BUG: string | false =
+  SDK_MAJOR === 2 ? 'src bug: subscribeToServerLogs refuses v2 clients (protocol-logging.ts instrumented())' : false;
