@@ -14,7 +14,8 @@ import { SpanKind, trace, type Span } from '@opentelemetry/api';
 import { McpInstrumentation } from '../src';
 import { canonicalJson, verifyAuditTrail } from '../src/audit';
 import { setupOtel, waitFor } from './helpers/otel';
-import { childEnv, fixture, sdk } from './helpers/sdk';
+import { childEnv, fixture } from './helpers/sdk';
+import { mcpSdk } from './helpers/mcp';
 
 const otel = setupOtel();
 new McpInstrumentation();
@@ -33,8 +34,7 @@ const tracer = trace.getTracer('audit-crash-test');
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 async function startServer(auditDir: string): Promise<{ client: any; child: any; stderr: string[] }> {
-  const { Client } = sdk('client/index.js');
-  const { StdioClientTransport } = sdk('client/stdio.js');
+  const { Client, StdioClientTransport } = mcpSdk();
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [fixture('audit-server.cjs')],

@@ -28,7 +28,7 @@ import {
 } from '../src/audit';
 import { recordHash } from '../src/audit/record';
 import { setupOtel, waitFor } from './helpers/otel';
-import { sdk, zod } from './helpers/sdk';
+import { mcpSdk, type McpSdk } from './helpers/mcp';
 
 setupOtel();
 const instrumentation = new McpInstrumentation();
@@ -36,15 +36,14 @@ const instrumentation = new McpInstrumentation();
 const fixture = require('../../test/fixtures/audit-scenario.cjs');
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-let McpServer: any;
+let mcp: McpSdk;
 let Client: any;
 let InMemoryTransport: any;
 
 const diagMessages: string[] = [];
 before(() => {
-  ({ McpServer } = sdk('server/mcp.js'));
-  ({ Client } = sdk('client/index.js'));
-  ({ InMemoryTransport } = sdk('inMemory.js'));
+  mcp = mcpSdk();
+  ({ Client, InMemoryTransport } = mcp);
   const push = (level: string) => (message: string, ...args: unknown[]) => {
     diagMessages.push(`${level}: ${[message, ...args.map((a) => (a instanceof Error ? a.message : String(a)))].join(' ')}`);
   };
@@ -128,7 +127,7 @@ async function startSession(policy: AuditFailurePolicy, file: AppendOnlyFileSink
   const provider = new sdkTrace.TracerProvider({ spanProcessors: [processor] });
   instrumentation.setTracerProvider(provider);
   const handled: string[] = [];
-  const server = fixture.createAuditedServer({ McpServer, z: zod() }, handled);
+  const server = fixture.createAuditedServer(mcp, handled);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await server.connect(serverTransport);
   const client = new Client(fixture.AUDIT_CLIENT_INFO);
@@ -149,9 +148,9 @@ async function startSession(policy: AuditFailurePolicy, file: AppendOnlyFileSink
   };
 }
 
-const REFUSED = 'MCP error -32603: The audit trail cannot be written; the request is refused';
+const REFUSED = 'The audit trail cannot be written; the request is refused';
 function isRefusal(error: any): boolean {
-  return error?.code === -32603 && error.message === REFUSED;
+  return error?.code === -32603 && error.message === mcp.expect.clientErrorMessage(-32603, REFUSED);
 }
 
 /** `op` records as `method[:text] outcome` (text from the argument digest, mapped back). */
@@ -319,7 +318,7 @@ describe('permission denied', () => {
         const processor = new AuditSpanProcessor({ failurePolicy: policy, file: { directory: dir, name: 'ro', fs: faulty.fs, retryIntervalMs: 0 } });
         const provider = new sdkTrace.TracerProvider({ spanProcessors: [processor] });
         instrumentation.setTracerProvider(provider);
-        const server = fixture.createAuditedServer({ McpServer, z: zod() }, []);
+        const server = fixture.createAuditedServer(mcp, []);
         const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
         await server.connect(serverTransport);
         await assert.rejects(new Client(fixture.AUDIT_CLIENT_INFO).connect(clientTransport), isRefusal);

@@ -27,7 +27,7 @@ import {
   type AuditSpanProcessorOptions,
 } from '../src/audit';
 import { only, setupOtel, type FinishedSpan } from './helpers/otel';
-import { sdk, zod } from './helpers/sdk';
+import { mcpSdk, type McpSdk } from './helpers/mcp';
 
 setupOtel();
 const instrumentation = new McpInstrumentation();
@@ -35,15 +35,14 @@ const instrumentation = new McpInstrumentation();
 const fixture = require('../../test/fixtures/audit-scenario.cjs');
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-let McpServer: any;
+let mcp: McpSdk;
 let Client: any;
 let InMemoryTransport: any;
 
 const diagMessages: string[] = [];
 before(() => {
-  ({ McpServer } = sdk('server/mcp.js'));
-  ({ Client } = sdk('client/index.js'));
-  ({ InMemoryTransport } = sdk('inMemory.js'));
+  mcp = mcpSdk();
+  ({ Client, InMemoryTransport } = mcp);
   const push = (level: string) => (message: string, ...args: unknown[]) => {
     diagMessages.push(`${level}: ${[message, ...args.map((a) => (a instanceof Error ? a.message : String(a)))].join(' ')}`);
   };
@@ -106,7 +105,7 @@ async function startSession(
   });
   instrumentation.setTracerProvider(provider);
   const handled: string[] = [];
-  const server = fixture.createAuditedServer({ McpServer, z: zod() }, handled);
+  const server = fixture.createAuditedServer(mcp, handled);
   const client = new Client(fixture.AUDIT_CLIENT_INFO);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   if (options.sessionId !== undefined) serverTransport.sessionId = options.sessionId;

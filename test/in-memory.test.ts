@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { McpInstrumentation } from '../src';
-import { mcpSdk } from './helpers/mcp';
+import { mcpGeneration, mcpSdk } from './helpers/mcp';
 import { only, parentSpanIdOf, setupOtel, waitFor, type FinishedSpan } from './helpers/otel';
 
 const otel = setupOtel();
@@ -207,6 +207,59 @@ describe('spans over the in-memory transport', () => {
     assertParent(server, client);
     assertParent(work, server);
   });
+});
+
+describe('across SDK generations, in memory', () => {
+  beforeEach(() => otel.reset());
+
+  for (const [clientMajor, serverMajor] of [
+    [1, 2],
+    [2, 1],
+  ] as const) {
+    test(`a v${clientMajor} client and a v${serverMajor} server: one trace both ways, each side names its peer`, async () => {
+      const clientSdk = mcpGeneration(clientMajor);
+      const serverSdk = mcpGeneration(serverMajor);
+      const server = scenario.createScenarioServer(serverSdk);
+      const client = scenario.configureScenarioClient(new clientSdk.Client(scenario.CLIENT_INFO, scenario.clientCapabilities(clientSdk)), clientSdk);
+      const [clientTransport, serverTransport] = serverSdk.InMemoryTransport.createLinkedPair();
+      await server.connect(serverTransport);
+      await client.connect(clientTransport);
+      try {
+        otel.reset();
+        await tracer.startActiveSpan('app-operation', async (span: Span) => {
+          await client.callTool({ name: 'echo', arguments: { text: 'across' } });
+          await client.callTool({ name: 'list-roots', arguments: {} });
+          span.end();
+        });
+        const spans = otel.spans();
+        const app = only(spans, 'app-operation', SpanKind.INTERNAL);
+        const call = only(spans, 'tools/call echo', SpanKind.CLIENT);
+        const handled = only(spans, 'tools/call echo', SpanKind.SERVER);
+        assertParent(call, app);
+        assertParent(handled, call);
+        const version = call.attributes['mcp.protocol.version'];
+        assert.match(String(version), /^\d{4}-\d{2}-\d{2}$/);
+        const shared = {
+          'mcp.method.name': 'tools/call',
+          'gen_ai.tool.name': 'echo',
+          'gen_ai.operation.name': 'execute_tool',
+          'jsonrpc.request.id': call.attributes['jsonrpc.request.id'],
+          'mcp.protocol.version': version,
+        };
+        assert.deepEqual(call.attributes, { ...shared, 'mcp.server.name': 'scenario-server', 'mcp.server.version': '1.2.3' });
+        assert.deepEqual(handled.attributes, { ...shared, 'mcp.client.name': 'scenario-client', 'mcp.client.version': '4.5.6' });
+        // The server (one generation) asks the client (the other) from inside its tool.
+        const rootsSent = only(spans, 'roots/list', SpanKind.CLIENT);
+        const rootsHandled = only(spans, 'roots/list', SpanKind.SERVER);
+        assertParent(rootsSent, only(spans, 'tools/call list-roots', SpanKind.SERVER));
+        assertParent(rootsHandled, rootsSent);
+        assert.equal(rootsHandled.attributes['jsonrpc.request.id'], rootsSent.attributes['jsonrpc.request.id']);
+      } finally {
+        await client.close();
+        await server.close();
+      }
+    });
+  }
 });
 
 describe('the error matrix', () => {

@@ -41,6 +41,8 @@ export interface McpSdk {
   LATEST_PROTOCOL_VERSION: string;
   SUPPORTED_PROTOCOL_VERSIONS: string[];
   isInitializeRequest(body: unknown): boolean;
+  /** v2 only: the loaded packages (`server`, `client`, `serverStdio`, `clientStdio`, `node` or undefined). */
+  modules?: Record<string, any>;
   features: { elicitation: boolean; toolProgressToken: boolean };
   expect: {
     timeoutCode: number | string;
@@ -64,6 +66,11 @@ const generation = require(fixture('generation.cjs')) as {
   generationRoot(major: Major): string;
   loadGeneration(major?: Major): McpSdk;
 };
+
+/** The directory whose node_modules holds a generation's packages (MCP_SDK_ROOT / MCP_V2_ROOT, else the repository). */
+export function generationRoot(major: Major): string {
+  return generation.generationRoot(major);
+}
 
 /** The generation under test: 1 or 2. */
 export const SDK_MAJOR: Major = generation.generationMajor();
