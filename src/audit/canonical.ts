@@ -24,23 +24,45 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * The canonical members of a plain object, sorted: `"key":value` texts, members whose value is
+ * The canonical members of a plain object (with `extra`'s members added or replacing its own), sorted: `"key":value` texts, members whose value is
  * `undefined` (or a function) left out. `canonicalJson(object)` is `{` + members joined by `,` + `}`;
  * a caller adding one member (a record's hash) inserts it at its sorted place with {@link withMember}
  * instead of writing the whole object again.
  */
-export function canonicalMembers(object: Record<string, unknown>): CanonicalMembers {
-  const keys = Object.keys(object).sort();
+export function canonicalMembers(object: Record<string, unknown>, extra?: Record<string, unknown>): CanonicalMembers {
+  // The members of `{ ...object, ...extra }`, without making that object (a record's body plus the
+  // chain fields: copying a body with optional fields costs more than writing it).
+  let keys = Object.keys(object);
+  if (extra !== undefined) {
+    const own = keys;
+    keys = Object.keys(extra);
+    for (const name of own) if (!Object.prototype.hasOwnProperty.call(extra, name)) keys.push(name);
+  }
+  keys.sort();
   const texts: string[] = [];
   const names: string[] = [];
   const stack: object[] = [object];
   for (const name of keys) {
-    const text = write(object[name], name, stack);
+    const value = extra !== undefined && Object.prototype.hasOwnProperty.call(extra, name) ? extra[name] : object[name];
+    const text = write(value, name, stack);
     if (text === undefined) continue;
     names.push(name);
-    texts.push(`${JSON.stringify(name)}:${text}`);
+    texts.push(`${quotedName(name)}:${text}`);
   }
   return { names, texts };
+}
+
+/** Quoted member names seen so far (record fields: a few dozen names), bounded. */
+const quotedNames = new Map<string, string>();
+const MAX_QUOTED_NAMES = 512;
+
+function quotedName(name: string): string {
+  let quoted = quotedNames.get(name);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(name);
+    if (quotedNames.size < MAX_QUOTED_NAMES) quotedNames.set(name, quoted);
+  }
+  return quoted;
 }
 
 /** Sorted member names and their `"key":value` texts (see {@link canonicalMembers}). */
@@ -114,7 +136,7 @@ function write(value: unknown, key: string, stack: object[]): string | undefined
     for (const name of keys) {
       const text = write(record[name], name, stack);
       if (text === undefined) continue;
-      out += first ? `${JSON.stringify(name)}:${text}` : `,${JSON.stringify(name)}:${text}`;
+      out += first ? `${quotedName(name)}:${text}` : `,${quotedName(name)}:${text}`;
       first = false;
     }
     return `${out}}`;

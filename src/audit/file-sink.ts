@@ -390,10 +390,11 @@ export class AppendOnlyFileSink implements AuditSink {
   private writeLine(body: AuditOperation | SystemRecordBody, prefix = '', at = this.size): void {
     const fd = this.fd;
     if (fd === undefined) throw new Error('audit: no open segment');
-    const record: Record<string, unknown> = { ...body, v: AUDIT_FORMAT_VERSION, seq: this.seq + 1, prev: this.last };
-    if (typeof record.ts !== 'string') record.ts = new Date(this.now()).toISOString();
+    // The record is the body plus the chain fields (and a time when the body has none).
+    const chainFields: Record<string, unknown> = { v: AUDIT_FORMAT_VERSION, seq: this.seq + 1, prev: this.last, ts: body.ts };
+    if (typeof body.ts !== 'string') chainFields.ts = new Date(this.now()).toISOString();
     // One canonical writing serves both the hash (of the record without it) and the line (with it).
-    const members = canonicalMembers(record);
+    const members = canonicalMembers(body as Record<string, unknown>, chainFields);
     const hash = canonicalHash(joinMembers(members), this.key);
     const bytes = Buffer.from(`${prefix}${withMember(members, 'hash', `"${hash}"`)}\n`, 'utf8');
     writeAll(this.fs, fd, bytes);

@@ -2,6 +2,7 @@ import { diag, SpanKind, type Context, type HrTime, type Span } from '@opentelem
 import { ATTR_CLIENT_ADDRESS } from '@opentelemetry/semantic-conventions';
 import { addRequestObserver, type IncomingRequestInfo } from '../request-observers';
 import { ATTR_MCP_METHOD_NAME } from '../semconv';
+import { isoMillis } from '../iso-time';
 import { summarizeMcpSpan, type McpSpanSummary, type ReadableSpanLike } from '../span-summary';
 import { canonicalJson } from './canonical';
 import { AppendOnlyFileSink, type AppendOnlyFileSinkOptions, type AuditSink } from './file-sink';
@@ -81,7 +82,7 @@ function envFlag(name: string): boolean | undefined {
 }
 
 function hrIso(time: HrTime): string {
-  return new Date(time[0] * 1e3 + time[1] / 1e6).toISOString();
+  return isoMillis(time[0] * 1e3 + time[1] / 1e6);
 }
 
 function stringOf(value: unknown): string | undefined {
@@ -256,7 +257,7 @@ export class AuditSpanProcessor {
     const operation: AuditOperation = {
       type: 'op',
       ts: hrIso(span.endTime),
-      start: new Date(summary.startMs).toISOString(),
+      start: isoMillis(summary.startMs),
       durationMs: Math.round(summary.latencyMs * 1000) / 1000,
       side: summary.side,
       method: summary.method,

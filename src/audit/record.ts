@@ -12,6 +12,7 @@
  *         keyed, hex HMAC-SHA-256 with the key over the same bytes
  * and the fields of its type.
  */
+import * as crypto from 'node:crypto';
 import { createHash, createHmac } from 'node:crypto';
 import { canonicalJson } from './canonical';
 
@@ -97,7 +98,7 @@ export function recordHash(record: object, key: Uint8Array | undefined): string 
 export function canonicalHash(canonical: string, key: Uint8Array | undefined): string {
   return key !== undefined
     ? createHmac('sha256', key).update(canonical, 'utf8').digest('hex')
-    : createHash('sha256').update(canonical, 'utf8').digest('hex');
+    : sha256Hex(canonical);
 }
 
 /**
@@ -108,8 +109,11 @@ export function keyIdOf(key: Uint8Array): string {
   return createHmac('sha256', key).update('mcp-audit-key-id').digest('hex').slice(0, 16);
 }
 
+/** Node's one-shot `crypto.hash` (20.12+, 21.7+): no Hash object per digest. */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }).hash;
+
 export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return typeof oneShotHash === 'function' ? oneShotHash('sha256', bytes, 'hex') : createHash('sha256').update(bytes).digest('hex');
 }
 
 /** A key given as a string is its UTF-8 bytes. */

@@ -13,6 +13,7 @@
  * by `JSON.stringify`, which escapes quotes, backslashes, control characters and lone surrogates.
  */
 import type { Attributes } from '@opentelemetry/api';
+import { isoMillis, isValidTime } from '../iso-time';
 import { ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, ATTR_GEN_AI_TOOL_CALL_RESULT } from '../semconv';
 import type { McpSpanSummary } from '../span-summary';
 
@@ -29,18 +30,11 @@ export function latencyMs(ms: number): number {
   return Number.isFinite(ms) && ms > 0 ? Math.round(ms * 1e6) / 1e6 : 0;
 }
 
-let lastMs = NaN;
-let lastIso = '';
+const EPOCH_ISO = new Date(0).toISOString();
 
-/** ISO 8601, UTC, millisecond precision (operations of the same millisecond share the string). */
+/** ISO 8601, UTC, millisecond precision (the epoch for a time a `Date` cannot hold). */
 export function isoTimestamp(epochMs: number): string {
-  const ms = Math.trunc(epochMs);
-  if (ms === lastMs) return lastIso;
-  const date = new Date(ms);
-  const iso = Number.isNaN(date.getTime()) ? new Date(0).toISOString() : date.toISOString();
-  lastMs = ms;
-  lastIso = iso;
-  return iso;
+  return isValidTime(epochMs) ? isoMillis(epochMs) : EPOCH_ISO;
 }
 
 /** The log line of one finished MCP operation, ending in `\n`. */
