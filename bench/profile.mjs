@@ -3,16 +3,20 @@
  * CPU profile of one configuration and workload (default: tracing+metrics, in-memory, sequential,
  * trivial tool), then the top self-time frames, ours (build/src) first.
  *   node bench/profile.mjs [--config tracing+metrics] [--transport memory] [--tool noop]
- *                          [--concurrency 1] [--ms 4000] [--top 25] [--side client|server]
+ *                          [--concurrency 1] [--ms 4000] [--top 25] [--side client|server] [--interval µs]
  * `--side server` profiles the stdio server child instead of the worker (implies --transport stdio).
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
+// Our frames: the build the workers load (BENCH_BUILD_DIR or build/src), relative to the repository.
+const OURS = path.relative(ROOT, createRequire(import.meta.url)('./configs.cjs').BUILD).split(path.sep).join('/') + '/';
+const isOurs = (k) => k.includes(`  ${OURS}`);
 const argv = process.argv.slice(2);
 const value = (name, fallback) => {
   const i = argv.indexOf(name);
@@ -22,21 +26,24 @@ const config = value('--config', 'tracing+metrics');
 const ms = Number(value('--ms', 4000));
 const top = Number(value('--top', 25));
 const side = value('--side', 'client');
+// Sampling interval in µs (V8's default is 1000; 100 gives line-level detail for short functions).
+const interval = Number(value('--interval', 1000));
 const workload = { transport: side === 'server' ? 'stdio' : value('--transport', 'memory'), tool: value('--tool', 'noop'), concurrency: Number(value('--concurrency', 1)) };
 const workDir = path.join(HERE, '.work');
 const profDir = path.join(workDir, 'prof');
 fs.rmSync(profDir, { recursive: true, force: true });
 fs.mkdirSync(profDir, { recursive: true });
+const profArgs = ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-interval=${interval}`];
 
 const spec = { config, workDir, sinkUrl: 'http://127.0.0.1:9/v1', warmupMs: 1000, measureMs: ms, heap: false, workloads: [workload] };
 await new Promise((resolve, reject) => {
   const child = fork(path.join(HERE, 'worker.cjs'), [], {
     cwd: ROOT,
-    execArgv: ['--expose-gc', '--no-warnings', ...(side === 'server' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`])],
+    execArgv: ['--expose-gc', '--no-warnings', ...(side === 'server' ? [] : profArgs)],
     env: {
       ...process.env,
       BENCH_SPEC: JSON.stringify(spec),
-      ...(side === 'server' ? { BENCH_SERVER_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}),
+      ...(side === 'server' ? { BENCH_SERVER_NODE_ARGS: profArgs.join(' ') } : {}),
     },
   });
   child.on('message', (m) => {
@@ -67,12 +74,12 @@ const show = (title, filter) => {
   console.log(`  (${((100 * sum) / total).toFixed(1)}% of all samples)`);
   for (const [k, t] of rows.filter(([k]) => filter(k)).slice(0, top)) console.log(`  ${((100 * t) / total).toFixed(2).padStart(6)}%  ${k}`);
 };
-show('top self time, our code (build/src)', (k) => /  build\/src\//.test(k));
+show(`top self time, our code (${OURS})`, isOurs);
 show('top self time, everything', () => true);
 const byPackage = new Map();
 for (const [k, t] of rows) {
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(k);
-  const p = m ? m[1] : /  build\/src\//.test(k) ? 'build/src (ours)' : k.includes('node:') ? 'node internals' : '(other: GC, program, idle, natives)';
+  const p = m ? m[1] : isOurs(k) ? 'ours' : k.includes('node:') ? 'node internals' : '(other: GC, program, idle, natives)';
   byPackage.set(p, (byPackage.get(p) || 0) + t);
 }
 console.log('\nself time by package');
