@@ -514,38 +514,68 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     }
   }
 
-  /** `notification(message, options)` (v1), `_notificationViaCodec(codec, message, options)` (v2). */
+  /**
+   * `notification(message, options)` (v1), `_notificationViaCodec(codec, message, options)` (v2).
+   * Fixed parameters, no rest arrays (as for requests).
+   */
   private _notificationWrapper(original: AnyFn, at: number): AnyFn {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const instrumentation = this;
-    return function notification(this: ProtocolLike, ...args: unknown[]): unknown {
-      const message = args[at] as JsonRpcMessageLike | undefined;
-      if (isForwardingOperationLog()) return original.apply(this, args);
-      if (message?.method === 'notifications/message' && instrumentation._active === true) {
-        instrumentation._bridgeLog(this, message, 'outgoing');
-      }
-      if (!instrumentation._traces(message?.method)) return original.apply(this, args);
-      let op: McpOperation;
-      try {
-        const method = message!.method as string;
-        op = startOutgoing(instrumentation.host, this, method, message!, false, undefined);
-        // A parameterless notification may be debounced by the SDK; adding params would defeat that.
-        const debounced = message!.params === undefined && this._options?.debouncedNotificationMethods?.includes(method) === true;
-        if (!debounced) args[at] = withInjectedMeta(message!, op.ctx);
-      } catch (error) {
-        diag.error('opentelemetry-instrumentation-mcp: could not start a notification span', error);
-        args[at] = message;
-        return original.apply(this, args);
-      }
+    if (at === 0) {
+      return function notification(this: ProtocolLike, message: unknown, options: unknown): unknown {
+        const msg = message as JsonRpcMessageLike | undefined;
+        const op = instrumentation._startNotification(this, msg);
+        if (op === undefined) return original.apply(this, arguments as unknown as unknown[]);
+        const sent = instrumentation._notificationToSend(this, msg!, op);
+        let pending: unknown;
+        try {
+          pending = context.with(op.ctx, invoke2, undefined, original, this, sent, options);
+        } catch (error) {
+          finishErrorSafely(op, error);
+          throw error;
+        }
+        return settle(op, pending);
+      };
+    }
+    return function _notificationViaCodec(this: ProtocolLike, codec: unknown, message: unknown, options: unknown): unknown {
+      const msg = message as JsonRpcMessageLike | undefined;
+      const op = instrumentation._startNotification(this, msg);
+      if (op === undefined) return original.apply(this, arguments as unknown as unknown[]);
+      const sent = instrumentation._notificationToSend(this, msg!, op);
       let pending: unknown;
       try {
-        pending = context.with(op.ctx, original, this, ...args);
+        pending = context.with(op.ctx, invoke3, undefined, original, this, codec, sent, options);
       } catch (error) {
         finishErrorSafely(op, error);
         throw error;
       }
       return settle(op, pending);
     };
+  }
+
+  /** The CLIENT-span operation of a notification about to be sent, or `undefined`: send it as it is. */
+  private _startNotification(protocol: ProtocolLike, message: JsonRpcMessageLike | undefined): McpOperation | undefined {
+    if (isForwardingOperationLog()) return undefined;
+    if (message?.method === 'notifications/message' && this._active === true) this._bridgeLog(protocol, message, 'outgoing');
+    if (!this._traces(message?.method)) return undefined;
+    try {
+      return startOutgoing(this.host, protocol, message!.method as string, message!, false, undefined);
+    } catch (error) {
+      diag.error('opentelemetry-instrumentation-mcp: could not start a notification span', error);
+      return undefined;
+    }
+  }
+
+  /** The notification with the operation's trace context, unless the SDK may debounce it. */
+  private _notificationToSend(protocol: ProtocolLike, message: JsonRpcMessageLike, op: McpOperation): JsonRpcMessageLike {
+    // A parameterless notification may be debounced by the SDK; adding params would defeat that.
+    try {
+      const debounced = message.params === undefined && protocol._options?.debouncedNotificationMethods?.includes(message.method as string) === true;
+      return debounced ? message : withInjectedMeta(message, op.ctx);
+    } catch (error) {
+      diag.error('opentelemetry-instrumentation-mcp: could not inject the trace context', error);
+      return message;
+    }
   }
 
   /**
@@ -798,6 +828,10 @@ function sendKeepingTraceContext(protocol: ProtocolLike, injected: JsonRpcMessag
  * `fn.call(self, …)` for `context.with`, which would otherwise bind `fn` to `self` (a new function per
  * call) when given a `this`.
  */
+function invoke2(fn: AnyFn, self: unknown, a: unknown, b: unknown): unknown {
+  return fn.call(self, a, b);
+}
+
 function invoke3(fn: AnyFn, self: unknown, a: unknown, b: unknown, c: unknown): unknown {
   return fn.call(self, a, b, c);
 }

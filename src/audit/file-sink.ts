@@ -119,6 +119,7 @@ const RECORD_OVERHEAD_BYTES = 220;
 /** Records are measured against `maxSegmentBytes` only within this much of it. */
 const SIZE_CHECK_MARGIN = 64 * 1024;
 const NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
+const DAY_MS = 86_400_000;
 let sinksCreated = 0;
 
 /** A new segment to open: its name when fixed (a name promised by a `rotate` record), why, and after which file. */
@@ -177,6 +178,8 @@ export class AppendOnlyFileSink implements AuditSink {
   /** Bytes of the open segment known to be whole records. */
   private size = 0;
   private day = '';
+  /** Start of that day, milliseconds since the epoch (NaN until a segment is entered). */
+  private dayStartMs = NaN;
   private opsInSegment = 0;
   private pendingOpen: PendingOpen | undefined;
   private pendingRotate: string | undefined;
@@ -378,7 +381,7 @@ export class AppendOnlyFileSink implements AuditSink {
     const near = this.size + SIZE_CHECK_MARGIN > this.maxSegmentBytes;
     const estimate = near ? Buffer.byteLength(canonicalJson(operation)) + RECORD_OVERHEAD_BYTES : 0;
     if (near && this.opsInSegment > 0 && this.size + estimate > this.maxSegmentBytes) this.rotate('size');
-    else if (this.rotateDaily && this.opsInSegment > 0 && isoDay(this.now()) !== this.day) this.rotate('day');
+    else if (this.rotateDaily && this.opsInSegment > 0 && !this.inSegmentDay(this.now())) this.rotate('day');
     this.writeLine(operation);
   }
 
@@ -487,11 +490,20 @@ export class AppendOnlyFileSink implements AuditSink {
     this.writeHeader();
   }
 
+  /** Whether `now` falls in the UTC day of the open segment (`isoDay(now) === day`, without formatting a date per record). */
+  private inSegmentDay(now: number): boolean {
+    const ms = Math.trunc(now); // what `Date` does with a fractional time
+    return (ms >= this.dayStartMs && ms < this.dayStartMs + DAY_MS) || isoDay(now) === this.day;
+  }
+
   private enterSegment(header: { reason: string; prevFile: string | undefined }): void {
     this.size = 0;
     this.opsInSegment = 0;
     this.segment += 1;
-    this.day = isoDay(this.now());
+    const now = this.now();
+    this.day = isoDay(now);
+    // The UTC day of `day` in milliseconds (a day is 86 400 000 ms in UTC: no leap seconds in ECMAScript time).
+    this.dayStartMs = Math.floor(Math.trunc(now) / DAY_MS) * DAY_MS;
     this.header = header;
   }
 
