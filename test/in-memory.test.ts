@@ -6,39 +6,18 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { McpInstrumentation } from '../src';
-import { mcpGeneration, mcpSdk } from './helpers/mcp';
+import { connectScenario, mcpGeneration, mcpSdk, type ScenarioSession } from './helpers/mcp';
 import { only, parentSpanIdOf, setupOtel, waitFor, type FinishedSpan } from './helpers/otel';
 
 const otel = setupOtel();
 const instrumentation = new McpInstrumentation();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const scenario = require('../../test/fixtures/scenario.cjs');
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const mcp = mcpSdk();
-const { Client, InMemoryTransport } = mcp;
+const { Client } = mcp;
 
-interface Session {
-  client: any;
-  server: any;
-  close(): Promise<void>;
-}
-
-async function connect(): Promise<Session> {
-  const server = scenario.createScenarioServer(mcp);
-  const client = scenario.configureScenarioClient(new Client(scenario.CLIENT_INFO, scenario.clientCapabilities(mcp)), mcp);
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverTransport);
-  await client.connect(clientTransport);
-  return {
-    client,
-    server,
-    close: async () => {
-      await client.close();
-      await server.close();
-    },
-  };
-}
+type Session = ScenarioSession;
+const connect = (): Promise<Session> => connectScenario();
 
 const tracer = trace.getTracer('test');
 
@@ -217,13 +196,7 @@ describe('across SDK generations, in memory', () => {
     [2, 1],
   ] as const) {
     test(`a v${clientMajor} client and a v${serverMajor} server: one trace both ways, each side names its peer`, async () => {
-      const clientSdk = mcpGeneration(clientMajor);
-      const serverSdk = mcpGeneration(serverMajor);
-      const server = scenario.createScenarioServer(serverSdk);
-      const client = scenario.configureScenarioClient(new clientSdk.Client(scenario.CLIENT_INFO, scenario.clientCapabilities(clientSdk)), clientSdk);
-      const [clientTransport, serverTransport] = serverSdk.InMemoryTransport.createLinkedPair();
-      await server.connect(serverTransport);
-      await client.connect(clientTransport);
+      const { client, close } = await connectScenario({ client: mcpGeneration(clientMajor), server: mcpGeneration(serverMajor) });
       try {
         otel.reset();
         await tracer.startActiveSpan('app-operation', async (span: Span) => {
@@ -255,8 +228,7 @@ describe('across SDK generations, in memory', () => {
         assertParent(rootsHandled, rootsSent);
         assert.equal(rootsHandled.attributes['jsonrpc.request.id'], rootsSent.attributes['jsonrpc.request.id']);
       } finally {
-        await client.close();
-        await server.close();
+        await close();
       }
     });
   }

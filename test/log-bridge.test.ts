@@ -16,7 +16,7 @@ import * as sdkTrace from '@opentelemetry/sdk-trace';
 import { McpInstrumentation, McpRecordingSampler } from '../src';
 import { JsonLogSpanProcessor, StdoutDestinationError, type JsonLogOptions } from '../src/log-bridge';
 import { PACKAGE_NAME } from '../src/version';
-import { mcpSdk } from './helpers/mcp';
+import { connectScenario, mcpSdk, type ScenarioSession } from './helpers/mcp';
 import { only, setupOtel, waitFor, type FinishedSpan } from './helpers/otel';
 import { childEnv, fixture, REPO_ROOT } from './helpers/sdk';
 
@@ -27,7 +27,7 @@ const scenario = require('../../test/fixtures/scenario.cjs');
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const mcp = mcpSdk();
-const { Client, InMemoryTransport } = mcp;
+const { InMemoryTransport } = mcp;
 
 // Compile-time proof: a SpanProcessor of the SDK line under test (2.x or 3.x), without importing it.
 const asSdkProcessor = (p: JsonLogSpanProcessor): sdkTrace.SpanProcessor => p;
@@ -90,34 +90,10 @@ function lineOf(lines: LogLine[], span: FinishedSpan): LogLine {
   return found[0]!;
 }
 
-interface Pair {
-  client: any;
-  server: any;
-  clientTransport: any;
-  serverTransport: any;
-  close(): Promise<void>;
-}
+type Pair = ScenarioSession;
 
-async function connectPair(sessionId?: string): Promise<Pair> {
-  const server = scenario.createScenarioServer(mcp);
-  const client = scenario.configureScenarioClient(new Client(scenario.CLIENT_INFO, scenario.clientCapabilities(mcp)), mcp);
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverTransport);
-  await client.connect(clientTransport);
-  if (sessionId !== undefined) {
-    clientTransport.sessionId = sessionId;
-    serverTransport.sessionId = sessionId;
-  }
-  return {
-    client,
-    server,
-    clientTransport,
-    serverTransport,
-    close: async () => {
-      await client.close();
-      await server.close();
-    },
-  };
+function connectPair(sessionId?: string): Promise<Pair> {
+  return connectScenario({ sessionId });
 }
 
 /**

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import * as sdkTrace from '@opentelemetry/sdk-trace';
 import { McpInstrumentation } from '../src';
-import { mcpSdk } from './helpers/mcp';
+import { connectScenario, mcpSdk } from './helpers/mcp';
 import { setupOtel } from './helpers/otel';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ const scenario = require('../../test/fixtures/scenario.cjs');
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const mcp = mcpSdk();
-const { Client, InMemoryTransport } = mcp;
+const { Client } = mcp;
 const NO_HTTP_SERVER = mcp.StreamableHTTPServerTransport === undefined && '@modelcontextprotocol/node is not installed next to the v2 packages';
 
 class Reader extends sdkMetrics.MetricReader {
@@ -66,18 +66,8 @@ function countBy(points: Point[], keys: string[], filter: (a: Record<string, unk
   return out;
 }
 
-async function connectPair(sessionId?: string): Promise<{ client: any; server: any }> {
-  const server = scenario.createScenarioServer(mcp);
-  const client = scenario.configureScenarioClient(new Client(scenario.CLIENT_INFO, scenario.clientCapabilities(mcp)), mcp);
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverTransport);
-  await client.connect(clientTransport);
-  // After connecting: a client whose transport already has a session id skips initialize (reconnect).
-  if (sessionId !== undefined) {
-    clientTransport.sessionId = sessionId;
-    serverTransport.sessionId = sessionId;
-  }
-  return { client, server };
+function connectPair(sessionId?: string): Promise<{ client: any; server: any }> {
+  return connectScenario({ sessionId });
 }
 
 const BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];

@@ -102,3 +102,43 @@ export function v1Only(reason: string): string | false {
  */
 export const V2_SUBSCRIBE_BUG: string | false =
   SDK_MAJOR === 2 ? 'src bug: subscribeToServerLogs refuses v2 clients (protocol-logging.ts instrumented())' : false;
+
+/** A scenario server and a scenario client connected over a linked in-memory pair. */
+export interface ScenarioSession {
+  client: any;
+  server: any;
+  clientTransport: any;
+  serverTransport: any;
+  close(): Promise<void>;
+}
+
+/**
+ * The scenario server (test/fixtures/scenario.cjs) of `server`'s generation and a configured scenario
+ * client of `client`'s (both default to the generation under test), connected in memory. `sessionId`
+ * is set on both transports after connecting (a client whose transport has one skips initialize).
+ */
+export async function connectScenario(options: { client?: McpSdk; server?: McpSdk; sessionId?: string } = {}): Promise<ScenarioSession> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const scenario = require(fixture('scenario.cjs'));
+  const serverSdk = options.server ?? mcpSdk();
+  const clientSdk = options.client ?? mcpSdk();
+  const server = scenario.createScenarioServer(serverSdk);
+  const client = scenario.configureScenarioClient(new clientSdk.Client(scenario.CLIENT_INFO, scenario.clientCapabilities(clientSdk)), clientSdk);
+  const [clientTransport, serverTransport] = serverSdk.InMemoryTransport.createLinkedPair();
+  await server.connect(serverTransport);
+  await client.connect(clientTransport);
+  if (options.sessionId !== undefined) {
+    clientTransport.sessionId = options.sessionId;
+    serverTransport.sessionId = options.sessionId;
+  }
+  return {
+    client,
+    server,
+    clientTransport,
+    serverTransport,
+    close: async () => {
+      await client.close();
+      await server.close();
+    },
+  };
+}
