@@ -185,10 +185,12 @@ interface ClientLike {
 }
 
 function instrumented(client: object): boolean {
+  // The patch is on `Protocol.prototype`; a subclass may override `_onnotification` and call `super`
+  // (v2's `Client` does), so any wrapped one in the chain counts.
   let proto: unknown = Object.getPrototypeOf(client);
   while (proto !== null && typeof proto === 'object') {
-    if (Object.prototype.hasOwnProperty.call(proto, '_onnotification')) {
-      return isWrapped((proto as { _onnotification?: unknown })._onnotification);
+    if (Object.prototype.hasOwnProperty.call(proto, '_onnotification') && isWrapped((proto as { _onnotification?: unknown })._onnotification)) {
+      return true;
     }
     proto = Object.getPrototypeOf(proto);
   }
