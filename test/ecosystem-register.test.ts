@@ -30,6 +30,11 @@ const APP_STDOUT = 'result: hi\n';
 const PREFIX = 'opentelemetry-instrumentation-mcp/register:';
 const SERVICE_NAME = 'eco-register-test';
 const RUN_TIMEOUT_MS = 45_000;
+/**
+ * Child applications run at once within a group (groups run one after another): every one starts a
+ * NodeSDK, and two dozen at once on a small, busy machine can take longer than RUN_TIMEOUT_MS.
+ */
+const AT_ONCE = 4;
 /** The spans of one run of the app: both sides of initialize, initialized, and one tool call. */
 const APP_SPANS = [
   'CLIENT initialize',
@@ -146,8 +151,8 @@ async function appSpans(receiver: OtlpReceiver, result: Run): Promise<void> {
   assert.deepEqual(spanSummary(receiver), APP_SPANS, 'each span exported once');
 }
 
-describe('the register preload: its variables, one SDK, and misconfiguration', { concurrency: true, skip: V1_ONLY }, () => {
-  describe('OTEL_INSTRUMENTATION_MCP_LOG, next to the OTLP exporter', { concurrency: true }, () => {
+describe('the register preload: its variables, one SDK, and misconfiguration', { concurrency: 1, skip: V1_ONLY }, () => {
+  describe('OTEL_INSTRUMENTATION_MCP_LOG, next to the OTLP exporter', { concurrency: AT_ONCE }, () => {
     test('unset: one JSON line per MCP operation on stderr, and the spans still reach OTEL_TRACES_EXPORTER', async () => {
       const receiver = await startOtlpReceiver();
       try {
@@ -219,7 +224,7 @@ describe('the register preload: its variables, one SDK, and misconfiguration', {
     });
   });
 
-  describe('OTEL_TRACES_SAMPLER is wrapped in McpRecordingSampler while the log or the audit is on', { concurrency: true }, () => {
+  describe('OTEL_TRACES_SAMPLER is wrapped in McpRecordingSampler while the log or the audit is on', { concurrency: AT_ONCE }, () => {
     const CASES: Array<{ sampler: Record<string, string>; exported: string[] }> = [
       { sampler: { OTEL_TRACES_SAMPLER: 'always_off' }, exported: [] },
       { sampler: { OTEL_TRACES_SAMPLER: 'parentbased_always_off' }, exported: [] },
@@ -272,7 +277,7 @@ describe('the register preload: its variables, one SDK, and misconfiguration', {
     });
   });
 
-  describe('OTEL_INSTRUMENTATION_MCP_AUDIT_DIR', { concurrency: true }, () => {
+  describe('OTEL_INSTRUMENTATION_MCP_AUDIT_DIR', { concurrency: AT_ONCE }, () => {
     test('one hash-chained trail: the server-side operations, each naming its exported span', async () => {
       const receiver = await startOtlpReceiver();
       try {
@@ -301,7 +306,7 @@ describe('the register preload: its variables, one SDK, and misconfiguration', {
     });
   });
 
-  describe('one SDK per process', { concurrency: true }, () => {
+  describe('one SDK per process', { concurrency: AT_ONCE }, () => {
     const OWN_APP = fixture('eco-own-sdk-app.cjs');
 
     test('inside the application’s own NodeSDK (no preload): its McpInstrumentation, its exporter', async () => {
@@ -397,7 +402,7 @@ describe('the register preload: its variables, one SDK, and misconfiguration', {
     assert.match(result.stdout, /tools\/call echo/, 'the console exporter did write the spans to stdout');
   });
 
-  describe('misconfiguration: reported once on stderr, the app unharmed', { concurrency: true }, () => {
+  describe('misconfiguration: reported once on stderr, the app unharmed', { concurrency: AT_ONCE }, () => {
     /** A regular file: no directory can be made under it. */
     const blocker = (): string => {
       const file = join(tempDir(), 'a-file');
