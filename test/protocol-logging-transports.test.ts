@@ -15,7 +15,7 @@ import * as sdkLogs from '@opentelemetry/sdk-logs';
 import { McpInstrumentation, subscribeToServerLogs, type McpLogMessage } from '../src';
 import { only, setupOtel, waitFor } from './helpers/otel';
 import { childEnv, fixture } from './helpers/sdk';
-import { mcpSdk, V2_SUBSCRIBE_BUG } from './helpers/mcp';
+import { mcpSdk } from './helpers/mcp';
 
 const otel = setupOtel();
 const instrumentation = new McpInstrumentation({ forwardOperationLogs: true });
@@ -68,7 +68,7 @@ for (const flavour of ['cjs', 'esm'] as const) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    test('the server\'s log message is a record on both sides, in the client\'s trace', { todo: V2_SUBSCRIBE_BUG }, async () => {
+    test('the server\'s log message is a record on both sides, in the client\'s trace', async () => {
       if (subscribeError !== undefined) throw subscribeError;
       await client.callTool({ name: 'log', arguments: {} });
       await waitFor(() => readLines(logFile).some((r) => r.attributes['mcp.logging.logger'] === 'scenario'), 5000, 'server log record');
@@ -88,7 +88,7 @@ for (const flavour of ['cjs', 'esm'] as const) {
       assert.deepEqual([message.level, message.data, message.serverName], ['info', 'hello from the tool', `stdio-server-${flavour}`]);
     });
 
-    test('operation logs are forwarded to the subscribed client', { todo: V2_SUBSCRIBE_BUG }, async () => {
+    test('operation logs are forwarded to the subscribed client', async () => {
       if (subscribeError !== undefined) throw subscribeError;
       received.length = 0;
       await client.callTool({ name: 'soft-fail', arguments: {} });
@@ -136,7 +136,7 @@ describe('Streamable HTTP: two sessions at different levels', { skip: NO_HTTP_SE
     await new Promise((resolve) => httpServer.close(resolve));
   });
 
-  test('each session receives its own levels, records are correlated, forwarding honours the level', { todo: V2_SUBSCRIBE_BUG }, async () => {
+  test('each session receives its own levels, records are correlated, forwarding honours the level', async () => {
     const connect = async (name: string) => {
       const client = new Client({ name, version: '1' });
       await client.connect(new StreamableHTTPClientTransport(url));

@@ -13,7 +13,7 @@ import {
   subscribeToServerLogs,
   type McpLogMessage,
 } from '../src';
-import { mcpSdk, V2_SUBSCRIBE_BUG } from './helpers/mcp';
+import { mcpSdk } from './helpers/mcp';
 import { only, setupOtel } from './helpers/otel';
 
 const otel = setupOtel();
@@ -170,7 +170,7 @@ describe('log messages become OpenTelemetry log records on both sides', () => {
 });
 
 describe('subscribeToServerLogs', () => {
-  test('subscribes at a level and pipes each message to the sink; the app handler still runs once', { todo: V2_SUBSCRIBE_BUG }, async () => {
+  test('subscribes at a level and pipes each message to the sink; the app handler still runs once', async () => {
     const session = await pair(makeServer());
     const app: string[] = [];
     mcp.setNotificationHandler(session.client, 'notifications/message', (n: any) => app.push(n.params.level));
@@ -194,7 +194,7 @@ describe('subscribeToServerLogs', () => {
     await session.close();
   });
 
-  test('an object sink with writeLogMessage works; a throwing sink breaks nothing', { todo: V2_SUBSCRIBE_BUG }, async () => {
+  test('an object sink with writeLogMessage works; a throwing sink breaks nothing', async () => {
     const session = await pair(makeServer());
     const got: string[] = [];
     await subscribeToServerLogs(session.client, { level: 'debug', sink: () => { throw new Error('sink bug'); } });
@@ -229,7 +229,7 @@ describe('subscribeToServerLogs', () => {
 describe('forwarding operation logs to subscribed clients', () => {
   after(() => instrumentation.setConfig({}));
 
-  test('per-session levels: two sessions at different levels each get what they asked for', { todo: V2_SUBSCRIBE_BUG }, async () => {
+  test('per-session levels: two sessions at different levels each get what they asked for', async () => {
     instrumentation.setConfig({ forwardOperationLogs: true });
     const infoSession = await pair(makeServer(), 'info-client');
     const errorSession = await pair(makeServer(), 'error-client');
@@ -257,7 +257,7 @@ describe('forwarding operation logs to subscribed clients', () => {
     for (const s of [infoSession, errorSession, silentSession]) await s.close();
   });
 
-  test('off by default, and never from a server without the logging capability', { todo: V2_SUBSCRIBE_BUG }, async () => {
+  test('off by default, and never from a server without the logging capability', async () => {
     instrumentation.setConfig({});
     const session = await pair(makeServer());
     const got: unknown[] = [];

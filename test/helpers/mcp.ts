@@ -93,16 +93,6 @@ export function v1Only(reason: string): string | false {
   return SDK_MAJOR === 2 ? `v1 only: ${reason}` : false;
 }
 
-/**
- * Known bug of src/ on v2 (tests marked `todo` with it, false on v1): `instrumented()` in
- * src/protocol-logging.ts stops at the first prototype with its own `_onnotification`, which on v2 is
- * `Client.prototype` (an unwrapped override); the wrapped one is `Protocol.prototype`'s. So
- * `subscribeToServerLogs(v2Client, ...)` throws McpInstrumentationNotActiveError although the
- * instrumentation is active.
- */
-export const V2_SUBSCRIBE_BUG: string | false =
-  SDK_MAJOR === 2 ? 'src bug: subscribeToServerLogs refuses v2 clients (protocol-logging.ts instrumented())' : false;
-
 /** A scenario server and a scenario client connected over a linked in-memory pair. */
 export interface ScenarioSession {
   client: any;
