@@ -526,30 +526,14 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
         const msg = message as JsonRpcMessageLike | undefined;
         const op = instrumentation._startNotification(this, msg);
         if (op === undefined) return original.apply(this, arguments as unknown as unknown[]);
-        const sent = instrumentation._notificationToSend(this, msg!, op);
-        let pending: unknown;
-        try {
-          pending = context.with(op.ctx, invoke2, undefined, original, this, sent, options);
-        } catch (error) {
-          finishErrorSafely(op, error);
-          throw error;
-        }
-        return settle(op, pending);
+        return callInOperation(op, invoke2, original, this, instrumentation._notificationToSend(this, msg!, op), options, undefined);
       };
     }
     return function _notificationViaCodec(this: ProtocolLike, codec: unknown, message: unknown, options: unknown): unknown {
       const msg = message as JsonRpcMessageLike | undefined;
       const op = instrumentation._startNotification(this, msg);
       if (op === undefined) return original.apply(this, arguments as unknown as unknown[]);
-      const sent = instrumentation._notificationToSend(this, msg!, op);
-      let pending: unknown;
-      try {
-        pending = context.with(op.ctx, invoke3, undefined, original, this, codec, sent, options);
-      } catch (error) {
-        finishErrorSafely(op, error);
-        throw error;
-      }
-      return settle(op, pending);
+      return callInOperation(op, invoke3, original, this, codec, instrumentation._notificationToSend(this, msg!, op), options);
     };
   }
 
@@ -838,6 +822,25 @@ function invoke3(fn: AnyFn, self: unknown, a: unknown, b: unknown, c: unknown): 
 
 function invoke4(fn: AnyFn, self: unknown, a: unknown, b: unknown, c: unknown, d: unknown): unknown {
   return fn.call(self, a, b, c, d);
+}
+
+/**
+ * Calls `original` on `self` with `a, b, c` (through `invoke`, which passes on as many as it takes) in
+ * the operation's context, and ends the operation with the outcome, which the caller gets unchanged.
+ */
+function callInOperation(
+  op: McpOperation,
+  invoke: (fn: AnyFn, self: unknown, a: unknown, b: unknown, c: unknown) => unknown,
+  original: AnyFn,
+  self: unknown, a: unknown, b: unknown, c: unknown): unknown {
+  let pending: unknown;
+  try {
+    pending = context.with(op.ctx, invoke, undefined, original, self, a, b, c);
+  } catch (error) {
+    finishErrorSafely(op, error);
+    throw error;
+  }
+  return settle(op, pending);
 }
 
 /** `message` with the operation's trace context in its `_meta` (the message itself if that fails). */
