@@ -6,9 +6,11 @@
  *   interleaved with each other. Each write to stderr is at most PIPE_BUF (4096) bytes of whole lines, so a
  *   pipe keeps lines whole even next to the application's own stderr output (a single line longer
  *   than that, possible only with content capture, is the exception).
- * - Lines are coalesced into one write per batch (64 KiB for a file, just under PIPE_BUF for stderr,
+ * - Lines are coalesced here into one write per batch (64 KiB for a file, at most PIPE_BUF for stderr,
  *   or 20 ms after a batch's first line): a busy server pays a string append per line, not a write.
- *   Rotated files are written line by line (pino-roll measures file sizes by the writes it sees).
+ *   The batch is built here, not in sonic-boom's buffer, because sonic-boom measures the byte length
+ *   of its whole buffered string on every write (quadratic in the batch). Rotated files are written
+ *   line by line (pino-roll measures file sizes by the writes it sees).
  * - `flush()` waits until every line handed over so far is written; at process exit (including
  *   `process.exit()`) whatever is still buffered is written synchronously.
  * - Errors of the destination (EACCES, ENOSPC, a missing directory…) are reported once through
@@ -34,13 +36,13 @@ const FILE_MAX_WRITE = 1024 * 1024;
 /** How long the synchronous flush at exit keeps retrying a destination that says EAGAIN. */
 const EXIT_RETRY_MS = 1000;
 /**
- * Lines are coalesced: the stream writes when this many bytes are buffered (below its `maxWrite`,
- * as sonic-boom requires), or {@link COALESCE_MS} after the first line of a batch, whichever comes
- * first. One write per batch instead of one per line: on a busy server a line then costs its
+ * Lines are coalesced: a batch goes to the stream when the next line would take it past this many
+ * bytes (at most the stream's `maxWrite`), or {@link COALESCE_MS} after its first line, whichever
+ * comes first. One write per batch instead of one per line: on a busy server a line then costs its
  * formatting and a string append, not a thread-pool round trip.
  */
-const STDERR_MIN_LENGTH = PIPE_BUF - 1;
-const FILE_MIN_LENGTH = 64 * 1024;
+const STDERR_BATCH_BYTES = PIPE_BUF;
+const FILE_BATCH_BYTES = 64 * 1024;
 const COALESCE_MS = 20;
 
 export interface SinkOptions {
@@ -85,8 +87,12 @@ export class LineSink {
   private reportedError = false;
   private reportedDrop = false;
   private exitDeadline = 0;
-  /** Writes out a batch that stayed below the stream's `minLength` ({@link COALESCE_MS}). */
+  /** Hands over a batch that stayed below its size ({@link COALESCE_MS}). */
   private coalesceTimer: NodeJS.Timeout | undefined = undefined;
+  /** Whole lines not yet handed to the stream, and their size (0: lines go to the stream one by one). */
+  private batch = '';
+  private batchBytes = 0;
+  private batchLimit = 0;
   /** Lines dropped because the destination could not take them. */
   dropped = 0;
 
@@ -96,7 +102,8 @@ export class LineSink {
   ) {
     const retryEAGAIN = (): boolean => this.exitDeadline === 0 || Date.now() < this.exitDeadline;
     if (destination.kind === 'stderr') {
-      this.attach(new SonicBoom({ fd: 2, maxWrite: PIPE_BUF, minLength: STDERR_MIN_LENGTH, retryEAGAIN }));
+      this.batchLimit = STDERR_BATCH_BYTES;
+      this.attach(new SonicBoom({ fd: 2, maxWrite: PIPE_BUF, retryEAGAIN }));
     } else if (options.rotation === undefined) {
       // Opened synchronously, once, at start-up: the exit flush can then always write.
       let fd: number;
@@ -107,7 +114,8 @@ export class LineSink {
         this.fail(error);
         return;
       }
-      this.attach(new SonicBoom({ fd, maxWrite: FILE_MAX_WRITE, minLength: FILE_MIN_LENGTH, retryEAGAIN }));
+      this.batchLimit = FILE_BATCH_BYTES;
+      this.attach(new SonicBoom({ fd, maxWrite: FILE_MAX_WRITE, retryEAGAIN }));
     } else {
       const rollOptions = pinoRollOptions(destination.path, options.rotation, options.mkdir);
       rollOptions.retryEAGAIN = retryEAGAIN;
@@ -152,8 +160,8 @@ export class LineSink {
       this.report(error);
       this.release(true);
     });
-    // The stream stopped writing with less than `minLength` buffered: write it out soon (at once
-    // when someone waits for it).
+    // The stream wrote all it had while lines wait in a batch: hand it over soon (at once when
+    // someone waits for it).
     stream.on('drain', () => {
       if (this.written >= this.submitted) return;
       if (this.waiters.length > 0) this.writeOut();
@@ -180,11 +188,21 @@ export class LineSink {
     this.coalesceTimer.unref();
   }
 
+  /** Hands the batch to the stream, which writes it at once or after the write in progress. */
+  private handOver(stream: SonicBoom): void {
+    const batch = this.batch;
+    if (batch === '') return;
+    this.batch = '';
+    this.batchBytes = 0;
+    stream.write(batch);
+  }
+
   /** Asks the stream to write what it buffers now (it continues on its own when already writing). */
   private writeOut(): void {
     const stream = this.stream;
     if (stream === undefined || this.written >= this.submitted || this.closed) return;
     try {
+      this.handOver(stream);
       stream.flush();
     } catch (error) {
       this.report(error);
@@ -250,7 +268,17 @@ export class LineSink {
     const size = byteLength(line);
     if (this.submitted - this.written + size > this.options.maxBufferBytes) return this.drop();
     this.submitted += size;
-    stream.write(line);
+    if (this.batchLimit === 0) {
+      stream.write(line);
+      return;
+    }
+    try {
+      if (this.batchBytes + size > this.batchLimit) this.handOver(stream);
+    } catch (error) {
+      this.report(error);
+    }
+    this.batch += line;
+    this.batchBytes += size;
     if (this.coalesceTimer === undefined) this.scheduleWriteOut();
   }
 
@@ -306,6 +334,7 @@ export class LineSink {
     this.exitDeadline = Date.now() + EXIT_RETRY_MS;
     try {
       if (this.stream !== undefined) {
+        this.handOver(this.stream);
         this.stream.flushSync();
       } else if (this.pending.length > 0 && this.destination.kind === 'file') {
         // The rotated file is still opening: its lines go to the configured path itself.
