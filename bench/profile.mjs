@@ -5,6 +5,10 @@
  *   node bench/profile.mjs [--config tracing+metrics] [--transport memory] [--tool noop]
  *                          [--concurrency 1] [--ms 4000] [--top 25] [--side client|server] [--interval µs]
  * `--side server` profiles the stdio server child instead of the worker (implies --transport stdio).
+ * `--against <config>` also profiles that configuration (first) and compares the two: self time per
+ * frame in units of the time spent in zod, which is the SDK's own validation and the same work per
+ * call in every configuration (zod = 100). On a machine whose speed drifts, this resolves differences
+ * that calls/s and CPU per call, measured at different moments, do not.
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,43 +33,76 @@ const side = value('--side', 'client');
 // Sampling interval in µs (V8's default is 1000; 100 gives line-level detail for short functions).
 const interval = Number(value('--interval', 1000));
 const workload = { transport: side === 'server' ? 'stdio' : value('--transport', 'memory'), tool: value('--tool', 'noop'), concurrency: Number(value('--concurrency', 1)) };
+const against = value('--against', undefined);
 const workDir = path.join(HERE, '.work');
 const profDir = path.join(workDir, 'prof');
 fs.rmSync(profDir, { recursive: true, force: true });
 fs.mkdirSync(profDir, { recursive: true });
-const profArgs = ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-interval=${interval}`];
 
-const spec = { config, workDir, sinkUrl: 'http://127.0.0.1:9/v1', warmupMs: 1000, measureMs: ms, heap: false, workloads: [workload] };
-await new Promise((resolve, reject) => {
-  const child = fork(path.join(HERE, 'worker.cjs'), [], {
-    cwd: ROOT,
-    execArgv: ['--expose-gc', '--no-warnings', ...(side === 'server' ? [] : profArgs)],
-    env: {
-      ...process.env,
-      BENCH_SPEC: JSON.stringify(spec),
-      ...(side === 'server' ? { BENCH_SERVER_NODE_ARGS: profArgs.join(' ') } : {}),
-    },
+/** Runs one worker of `name` under the profiler; returns its profile and where it was written. */
+async function profileOf(name) {
+  const dir = path.join(profDir, name.replace(/[^A-Za-z0-9.+-]/g, '_'));
+  fs.mkdirSync(dir, { recursive: true });
+  const profArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${interval}`];
+  const spec = { config: name, workDir, sinkUrl: 'http://127.0.0.1:9/v1', warmupMs: 1000, measureMs: ms, heap: false, workloads: [workload] };
+  await new Promise((resolve, reject) => {
+    const child = fork(path.join(HERE, 'worker.cjs'), [], {
+      cwd: ROOT,
+      execArgv: ['--expose-gc', '--no-warnings', ...(side === 'server' ? [] : profArgs)],
+      env: {
+        ...process.env,
+        BENCH_SPEC: JSON.stringify(spec),
+        ...(side === 'server' ? { BENCH_SERVER_NODE_ARGS: profArgs.join(' ') } : {}),
+      },
+    });
+    child.on('message', (m) => {
+      if (m.type === 'result') console.log(`${name} ${workload.transport}/${workload.tool}/c${workload.concurrency}: ${m.result.results[0].callsPerSec.toFixed(0)} calls/s while profiled`);
+    });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited ${code}`))));
   });
-  child.on('message', (m) => {
-    if (m.type === 'result') console.log(`${config} ${workload.transport}/${workload.tool}/c${workload.concurrency}: ${m.result.results[0].callsPerSec.toFixed(0)} calls/s while profiled`);
-  });
-  child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited ${code}`))));
-});
-
-const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-const profile = JSON.parse(fs.readFileSync(path.join(profDir, file), 'utf8'));
-const dt = new Map();
-for (let i = 0; i < profile.samples.length; i++) dt.set(profile.samples[i], (dt.get(profile.samples[i]) || 0) + (profile.timeDeltas[i] || 0));
-const self = new Map();
-let total = 0;
-for (const node of profile.nodes) {
-  const t = dt.get(node.id) || 0;
-  total += t;
-  const cf = node.callFrame;
-  const url = cf.url.replace(`file://${ROOT}/`, '');
-  const key = `${cf.functionName || '(anonymous)'}  ${url}:${cf.lineNumber + 1}`;
-  self.set(key, (self.get(key) || 0) + t);
+  const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  return { profile: JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')), file: path.join(dir, file) };
 }
+
+/** Self time (µs) per frame, keyed `function  file:line`. */
+function selfTimes(profile) {
+  const dt = new Map();
+  for (let i = 0; i < profile.samples.length; i++) dt.set(profile.samples[i], (dt.get(profile.samples[i]) || 0) + (profile.timeDeltas[i] || 0));
+  const times = new Map();
+  for (const node of profile.nodes) {
+    const cf = node.callFrame;
+    const url = cf.url.replace(`file://${ROOT}/`, '');
+    const key = `${cf.functionName || '(anonymous)'}  ${url}:${cf.lineNumber + 1}`;
+    times.set(key, (times.get(key) || 0) + (dt.get(node.id) || 0));
+  }
+  return times;
+}
+
+if (against !== undefined) {
+  // Both in units of their own zod time; idle is not work.
+  const units = (times) => {
+    let zod = 0;
+    for (const [k, t] of times) if (k.includes('node_modules/zod/')) zod += t;
+    const out = new Map();
+    for (const [k, t] of times) if (!k.startsWith('(idle)')) out.set(k, (100 * t) / zod);
+    return out;
+  };
+  const base = units(selfTimes((await profileOf(against)).profile));
+  const other = units(selfTimes((await profileOf(config)).profile));
+  const sum = (m) => [...m.values()].reduce((x, y) => x + y, 0);
+  console.log(`\n${config} against ${against}, self time in units of zod time (zod = 100)`);
+  console.log(`  total: ${against} ${sum(base).toFixed(0)}, ${config} ${sum(other).toFixed(0)}, ratio ${(sum(other) / sum(base)).toFixed(3)}`);
+  const keys = new Set([...base.keys(), ...other.keys()]);
+  const rows = [...keys].map((k) => [k, (other.get(k) || 0) - (base.get(k) || 0)]).sort((x, y) => Math.abs(y[1]) - Math.abs(x[1]));
+  console.log(`  largest differences (${config} − ${against}):`);
+  for (const [k, d] of rows.slice(0, top)) console.log(`  ${(d >= 0 ? '+' : '-') + Math.abs(d).toFixed(2).padStart(6)}  ${k}`);
+  process.exit(0);
+}
+
+const { profile, file } = await profileOf(config);
+const self = selfTimes(profile);
+let total = 0;
+for (const t of self.values()) total += t;
 const rows = [...self.entries()].sort((a, b) => b[1] - a[1]);
 const show = (title, filter) => {
   console.log(`\n${title}`);
@@ -84,4 +121,4 @@ for (const [k, t] of rows) {
 }
 console.log('\nself time by package');
 for (const [p, t] of [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${((100 * t) / total).toFixed(1).padStart(6)}%  ${p}`);
-console.log(`\nprofile: ${path.relative(ROOT, path.join(profDir, file))}`);
+console.log(`\nprofile: ${path.relative(ROOT, file)}`);
