@@ -571,6 +571,19 @@ describe('under load', () => {
     }
   });
 
+  test('lines reach the file without a flush: whole batches at once, the rest within the coalescing delay', async () => {
+    const file = path.join(freshDir(), 'unflushed.log');
+    // ~1,000 lines: several 64 KiB batches and a partial one, which only the delay writes out.
+    const count = 1_000;
+    const countLines = (): number => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').length - 1 : 0);
+    await withLog({ destination: file }, async () => {
+      await rawLoad(count);
+      await waitFor(() => countLines() === count + 2, 2000, `${count + 2} lines in the file without a flush`);
+    });
+    const lines = parseLog(fs.readFileSync(file, 'utf8'));
+    assert.equal(lines.filter((l) => l.method === 'tools/call').length, count);
+  });
+
   test('rotation by size keeps every line across the files', async () => {
     const dir = path.join(freshDir(), 'rotated');
     const count = 2000;
