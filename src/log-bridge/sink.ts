@@ -197,13 +197,15 @@ export class LineSink {
     stream.write(batch);
   }
 
-  /** Asks the stream to write what it buffers now (it continues on its own when already writing). */
+  /**
+   * Hands the waiting batch to the stream now. No stream here has a `minLength` (the batches are made
+   * here), so the stream writes what it is given at once: `stream.flush()` would do nothing.
+   */
   private writeOut(): void {
     const stream = this.stream;
     if (stream === undefined || this.written >= this.submitted || this.closed) return;
     try {
       this.handOver(stream);
-      stream.flush();
     } catch (error) {
       this.report(error);
     }
