@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diag } from '@opentelemetry/api';
 import { AppendOnlyFileSink, canonicalJson, verifyAuditTrail, type AuditOperation, type AuditVerifyResult } from '../src/audit';
-import { canonicalMembers, joinMembers, withMember } from '../src/audit/canonical';
+import { canonicalSplit, joinSplit, joinSplitWith } from '../src/audit/canonical';
 import { keyIdOf, recordHash } from '../src/audit/record';
 import { run } from '../src/cli/audit';
 import { REPO_ROOT } from './helpers/sdk';
@@ -106,7 +106,7 @@ describe('canonical JSON', () => {
     assert.throws(() => canonicalJson(undefined), /not a JSON value/);
   });
 
-  test('members: one writing gives the object and the object plus a member, in sorted place', () => {
+  test('split: one writing gives the object and the object plus a member, in sorted place', () => {
     const objects: Array<Record<string, unknown>> = [
       {},
       { a: 1 },
@@ -116,13 +116,85 @@ describe('canonical JSON', () => {
       { v: 1, seq: 7, prev: '0'.repeat(64), ts: '2026-01-01T00:00:00.000Z', type: 'op', actor: { session: 's' } },
     ];
     for (const object of objects) {
-      const members = canonicalMembers(object);
-      assert.equal(joinMembers(members), canonicalJson(object));
-      assert.equal(withMember(members, 'hash', '"h"'), canonicalJson({ ...object, hash: 'h' }), JSON.stringify(object));
+      const split = canonicalSplit(object, undefined, 'hash');
+      assert.equal(joinSplit(split), canonicalJson(object));
+      assert.equal(joinSplitWith(split, 'hash', '"h"'), canonicalJson({ ...object, hash: 'h' }), JSON.stringify(object));
     }
     const cyclic: Record<string, unknown> = { a: {} };
     (cyclic.a as Record<string, unknown>).back = cyclic;
-    assert.throws(() => canonicalMembers(cyclic), /cyclic/);
+    assert.throws(() => canonicalSplit(cyclic, undefined, 'hash'), /cyclic/);
+  });
+
+  test("split with extra members: those of { ...object, ...extra }, extra's value winning", () => {
+    const cases: Array<[Record<string, unknown>, Record<string, unknown>]> = [
+      [{}, {}],
+      [{ ts: 'body', type: 'op' }, { prev: 'p', seq: 2, ts: 'chain', v: 1 }],
+      [{ z: 1, a: 2 }, { m: 3 }],
+      [{ a: 1, b: undefined }, { b: 2, c: undefined }],
+      [{ b: 1 }, { b: undefined }],
+      [{ '10': 'x', '9': 'y', hash: 'own' }, { '1': 'z' }],
+    ];
+    for (const [object, extra] of cases) {
+      const split = canonicalSplit(object, extra, 'hash');
+      const merged = { ...object, ...extra };
+      assert.equal(joinSplit(split), canonicalJson(merged), JSON.stringify([object, extra]));
+    }
+  });
+
+  test('the same text as JSON.stringify of a key-sorted copy, for any JSON value', () => {
+    // Deterministic pseudo-random values: keys and strings drawn from characters that need escaping,
+    // surrogates (paired and lone), non-ASCII, and texts either side of the scanned length.
+    let seed = 12345;
+    const next = (n: number): number => {
+      // mulberry32
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
+    };
+    const alphabet = ['a', 'Z', '0', '9', '"', '\\', '\n', '\u0001', '\u001f', ' ', 'é', '\u2028', '\ud83d\ude00', '\ud800', '\udfff', '\u007f', '~'];
+    const text = (): string => {
+      const length = next(4) === 0 ? 250 + next(12) : next(12);
+      let out = '';
+      while (out.length < length) out += alphabet[next(alphabet.length)]!;
+      return out;
+    };
+    const value = (depth: number): unknown => {
+      switch (next(depth > 2 ? 5 : 7)) {
+        case 0:
+          return text();
+        case 1:
+          return next(1000) - 500 + next(100) / 8;
+        case 2:
+          return next(2) === 0;
+        case 3:
+          return null;
+        case 4:
+          return String(next(20));
+        case 5:
+          return Array.from({ length: next(4) }, () => value(depth + 1));
+        default: {
+          const object: Record<string, unknown> = {};
+          for (let k = next(6); k > 0; k--) object[next(3) === 0 ? String(next(12)) : text()] = value(depth + 1);
+          return object;
+        }
+      }
+    };
+    const sortedCopy = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(sortedCopy);
+      if (v === null || typeof v !== 'object') return v;
+      // A Map keeps insertion order for every key, integer-like ones included (an object would not).
+      return new Map(Object.keys(v).sort().map((k) => [k, sortedCopy((v as Record<string, unknown>)[k])]));
+    };
+    const stringify = (v: unknown): string => {
+      if (v instanceof Map) return `{${[...v].map(([k, x]) => `${JSON.stringify(k)}:${stringify(x)}`).join(',')}}`;
+      if (Array.isArray(v)) return `[${v.map(stringify).join(',')}]`;
+      return JSON.stringify(v);
+    };
+    for (let n = 0; n < 2000; n++) {
+      const v = value(0);
+      assert.equal(canonicalJson(v), stringify(sortedCopy(v)), JSON.stringify(v));
+    }
   });
 });
 

@@ -287,6 +287,38 @@ describe('audit records', () => {
     ]);
   });
 
+  test('records are handed to the sink with their members in canonical order, at every level', async () => {
+    // The file sink's writer only checks an order it is given (sorting costs more per record); a field
+    // added out of order would still be written correctly, only slower: this keeps the order.
+    const records: any[] = [];
+    const sink = { healthy: true, append: (op: any) => records.push(op), probe: () => true, flush: async () => {}, close: async () => {} };
+    const s = await startSession({
+      authInfo: AUTH,
+      sessionId: 'session-2',
+      audit: { sink, sides: ['server', 'client'], recordArguments: true, maxArgumentsLength: 8 },
+    });
+    await s.client.callTool({ name: 'note', arguments: { text: 'hello' } });
+    await s.client.callTool({ name: 'soft-fail', arguments: {} });
+    await assert.rejects(s.client.getPrompt({ name: 'no-such-prompt', arguments: {} }));
+    await s.client.readResource({ uri: 'test://static' });
+    await s.close();
+    const unordered: string[] = [];
+    const check = (value: unknown, path: string): void => {
+      if (value === null || typeof value !== 'object') return;
+      const keys = Object.keys(value);
+      if (keys.join('\n') !== [...keys].sort().join('\n')) unordered.push(`${path}: ${keys.join(',')}`);
+      for (const key of keys) check((value as Record<string, unknown>)[key], `${path}.${key}`);
+    };
+    records.forEach((record, i) => check(record, `${i} ${record.side} ${record.method}`));
+    assert.equal(records.length, 10, 'initialize, two tools/call, prompts/get and resources/read, on both sides');
+    // Every optional part of a record occurs among them.
+    assert.ok(records.some((r) => r.error?.code === -32602));
+    assert.ok(records.some((r) => r.args?.truncated === true));
+    assert.ok(records.some((r) => r.actor?.clientId === 'client-42' && r.actor.scopes.length === 2 && r.actor.subject === 'user-7'));
+    assert.ok(records.some((r) => r.server?.name === 'audited-server'));
+    assert.deepEqual(unordered, []);
+  });
+
   test('independent of sampling: McpRecordingSampler over a 0% sampler still audits every operation', async () => {
     const s = await startSession({ sampler: new McpRecordingSampler(new sdkTrace.AlwaysOffSampler()) });
     for (let i = 0; i < 5; i++) await s.client.callTool({ name: 'note', arguments: { text: `n${i}` } });

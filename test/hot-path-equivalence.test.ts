@@ -10,7 +10,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { isoMillis } from '../src/iso-time';
 import { isoTimestamp } from '../src/log-bridge/line';
 import { withInjectedMeta } from '../src/propagation';
-import { canonicalJson, canonicalMembers, joinMembers } from '../src/audit/canonical';
+import { canonicalJson, canonicalSplit, joinSplit } from '../src/audit/canonical';
 
 describe('isoMillis', () => {
   test('is new Date(t).toISOString() for times around now, the epoch, negative and extreme ones', () => {
@@ -67,7 +67,7 @@ describe('withInjectedMeta', () => {
   });
 });
 
-describe('canonicalMembers with extra members', () => {
+describe('canonicalSplit with extra members', () => {
   test('are the members of { ...body, ...extra }', () => {
     const bodies: Record<string, unknown>[] = [
       { type: 'op', ts: '2026-01-01T00:00:00.000Z', method: 'tools/call', tool: undefined, args: { sha256: 'ab' }, z: [1, 'a"b'] },
@@ -76,8 +76,8 @@ describe('canonicalMembers with extra members', () => {
     ];
     for (const body of bodies) {
       const extra = { v: 1, seq: 7, prev: '00', ts: typeof body.ts === 'string' ? body.ts : 'T' };
-      assert.equal(joinMembers(canonicalMembers(body, extra)), canonicalJson({ ...body, ...extra }));
-      assert.equal(joinMembers(canonicalMembers(body)), canonicalJson(body));
+      assert.equal(joinSplit(canonicalSplit(body, extra, 'hash')), canonicalJson({ ...body, ...extra }));
+      assert.equal(joinSplit(canonicalSplit(body, undefined, 'hash')), canonicalJson(body));
     }
   });
 });

@@ -24,70 +24,94 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * The canonical members of a plain object (with `extra`'s members added or replacing its own), sorted: `"key":value` texts, members whose value is
- * `undefined` (or a function) left out. `canonicalJson(object)` is `{` + members joined by `,` + `}`;
- * a caller adding one member (a record's hash) inserts it at its sorted place with {@link withMember}
- * instead of writing the whole object again.
+ * The canonical members of a plain object (with `extra`'s members added or replacing its own) as two
+ * texts: the members whose names sort before `name`, and the others (`"key":value` joined by `,`;
+ * members whose value is `undefined` or a function left out). `canonicalJson(object)` is
+ * {@link joinSplit}; the object plus a member `name` (a record's hash) is {@link joinSplitWith}, without
+ * writing the object again.
  */
-export function canonicalMembers(object: Record<string, unknown>, extra?: Record<string, unknown>): CanonicalMembers {
-  // The members of `{ ...object, ...extra }`, without making that object (a record's body plus the
-  // chain fields: copying a body with optional fields costs more than writing it).
-  let keys = Object.keys(object);
-  if (extra !== undefined) {
-    const own = keys;
-    keys = Object.keys(extra);
-    for (const name of own) if (!Object.prototype.hasOwnProperty.call(extra, name)) keys.push(name);
-  }
-  keys.sort();
-  const texts: string[] = [];
-  const names: string[] = [];
+export function canonicalSplit(object: Record<string, unknown>, extra: Record<string, unknown> | undefined, name: string): CanonicalSplit {
+  // The members of `{ ...object, ...extra }` without making that object: a merge of the two sorted key
+  // lists, `extra`'s value winning.
+  const keys = sortedKeys(object);
+  const extraKeys = extra !== undefined ? sortedKeys(extra) : NO_KEYS;
   const stack: object[] = [object];
-  for (const name of keys) {
-    const value = extra !== undefined && Object.prototype.hasOwnProperty.call(extra, name) ? extra[name] : object[name];
-    const text = write(value, name, stack);
+  let head = '';
+  let tail = '';
+  let i = 0;
+  let j = 0;
+  while (i < keys.length || j < extraKeys.length) {
+    let key: string;
+    let value: unknown;
+    if (j >= extraKeys.length || (i < keys.length && keys[i]! < extraKeys[j]!)) {
+      key = keys[i++]!;
+      value = object[key];
+    } else {
+      key = extraKeys[j++]!;
+      if (i < keys.length && keys[i] === key) i++;
+      value = extra![key];
+    }
+    const text = write(value, key, stack);
     if (text === undefined) continue;
-    names.push(name);
-    texts.push(`${quotedName(name)}:${text}`);
+    const member = `${quote(key)}:${text}`;
+    if (key < name) head = head === '' ? member : `${head},${member}`;
+    else tail = tail === '' ? member : `${tail},${member}`;
   }
-  return { names, texts };
+  return { head, tail };
 }
 
-/** Quoted member names seen so far (record fields: a few dozen names), bounded. */
-const quotedNames = new Map<string, string>();
-const MAX_QUOTED_NAMES = 512;
+const NO_KEYS: readonly string[] = [];
 
-function quotedName(name: string): string {
-  let quoted = quotedNames.get(name);
-  if (quoted === undefined) {
-    quoted = JSON.stringify(name);
-    if (quotedNames.size < MAX_QUOTED_NAMES) quotedNames.set(name, quoted);
-  }
-  return quoted;
-}
-
-/** Sorted member names and their `"key":value` texts (see {@link canonicalMembers}). */
-export interface CanonicalMembers {
-  readonly names: readonly string[];
-  readonly texts: readonly string[];
+/** The members of an object either side of a member name (see {@link canonicalSplit}). */
+export interface CanonicalSplit {
+  readonly head: string;
+  readonly tail: string;
 }
 
 /** `{…}` of the members. */
-export function joinMembers(members: CanonicalMembers): string {
-  return `{${members.texts.join(',')}}`;
+export function joinSplit(split: CanonicalSplit): string {
+  const { head, tail } = split;
+  return head !== '' && tail !== '' ? `{${head},${tail}}` : `{${head}${tail}}`;
 }
 
-/** `{…}` of the members plus `name` (not among them) with the canonical text `valueText`, in sorted place. */
-export function withMember(members: CanonicalMembers, name: string, valueText: string): string {
-  const { names, texts } = members;
-  let at = 0;
-  while (at < names.length && names[at]! < name) at++;
-  const member = `${JSON.stringify(name)}:${valueText}`;
-  let out = '{';
-  for (let i = 0; i <= texts.length; i++) {
-    if (i === at) out += i === 0 ? member : `,${member}`;
-    if (i < texts.length) out += i === 0 && at !== 0 ? texts[i] : `,${texts[i]}`;
+/** `{…}` of the members plus the split's `name` (not among them) with the canonical text `valueText`. */
+export function joinSplitWith(split: CanonicalSplit, name: string, valueText: string): string {
+  const { head, tail } = split;
+  const member = `${quote(name)}:${valueText}`;
+  return `{${head === '' ? '' : `${head},`}${member}${tail === '' ? '' : `,${tail}`}}`;
+}
+
+/**
+ * The own enumerable keys of `object` in canonical (UTF-16 code unit) order. Objects built in that
+ * order (this package's records) are only checked, not sorted.
+ */
+function sortedKeys(object: object): string[] {
+  const keys = Object.keys(object);
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
   }
-  return `${out}}`;
+  return keys;
+}
+
+/** Longest text {@link quote} scans itself; longer ones go straight to `JSON.stringify`. */
+const MAX_SCANNED_LENGTH = 256;
+
+/**
+ * `JSON.stringify(text)`. A text with nothing to escape (no `"`, `\`, control character or surrogate)
+ * is only put in quotes: most record fields are short ASCII, and `JSON.stringify` costs far more than
+ * the scan for them.
+ */
+function quote(text: string): string {
+  const length = text.length;
+  if (length > MAX_SCANNED_LENGTH) return JSON.stringify(text);
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(text);
+  }
+  return `"${text}"`;
 }
 
 /*
@@ -100,7 +124,7 @@ function write(value: unknown, key: string, stack: object[]): string | undefined
   }
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quote(value);
     case 'number':
       // `String` writes numbers exactly as JSON.stringify does (-0 as 0); non-finite ones are null.
       return Number.isFinite(value) ? String(value) : 'null';
@@ -129,14 +153,13 @@ function write(value: unknown, key: string, stack: object[]): string | undefined
       return `${out}]`;
     }
     const record = object as Record<string, unknown>;
-    const keys = Object.keys(record);
-    if (keys.length > 1) keys.sort();
+    const keys = sortedKeys(record);
     let out = '{';
     let first = true;
     for (const name of keys) {
       const text = write(record[name], name, stack);
       if (text === undefined) continue;
-      out += first ? `${quotedName(name)}:${text}` : `,${quotedName(name)}:${text}`;
+      out += first ? `${quote(name)}:${text}` : `,${quote(name)}:${text}`;
       first = false;
     }
     return `${out}}`;

@@ -8,7 +8,7 @@ import { diag } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { canonicalJson, canonicalMembers, joinMembers, withMember } from './canonical';
+import { canonicalJson, canonicalSplit, joinSplit, joinSplitWith } from './canonical';
 import { DEFAULT_NAME_PREFIX, findChainTail } from './chain-tail';
 import { errorCode, errorMessage, nodeFileSystem, type AuditFileSystem } from './file-system';
 import { AuditLockError, ChainLocks, type AuditWriter } from './lock';
@@ -394,12 +394,17 @@ export class AppendOnlyFileSink implements AuditSink {
     const fd = this.fd;
     if (fd === undefined) throw new Error('audit: no open segment');
     // The record is the body plus the chain fields (and a time when the body has none).
-    const chainFields: Record<string, unknown> = { v: AUDIT_FORMAT_VERSION, seq: this.seq + 1, prev: this.last, ts: body.ts };
-    if (typeof body.ts !== 'string') chainFields.ts = new Date(this.now()).toISOString();
+    // In canonical order, as the writer then only checks it.
+    const chainFields: Record<string, unknown> = {
+      prev: this.last,
+      seq: this.seq + 1,
+      ts: typeof body.ts === 'string' ? body.ts : new Date(this.now()).toISOString(),
+      v: AUDIT_FORMAT_VERSION,
+    };
     // One canonical writing serves both the hash (of the record without it) and the line (with it).
-    const members = canonicalMembers(body as Record<string, unknown>, chainFields);
-    const hash = canonicalHash(joinMembers(members), this.key);
-    const bytes = Buffer.from(`${prefix}${withMember(members, 'hash', `"${hash}"`)}\n`, 'utf8');
+    const split = canonicalSplit(body as Record<string, unknown>, chainFields, 'hash');
+    const hash = canonicalHash(joinSplit(split), this.key);
+    const bytes = Buffer.from(`${prefix}${joinSplitWith(split, 'hash', `"${hash}"`)}\n`, 'utf8');
     writeAll(this.fs, fd, bytes);
     this.seq += 1;
     this.last = hash;

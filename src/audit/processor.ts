@@ -243,47 +243,52 @@ export class AuditSpanProcessor {
     } catch (error) {
       return { error: errorCode(error) };
     }
-    const args: AuditArguments = { sha256: sha256Hex(json) };
-    if (this.recordArguments) {
-      if (json.length > this.maxArgumentsLength) {
-        args.json = json.slice(0, this.maxArgumentsLength);
-        args.truncated = true;
-      } else args.json = json;
-    }
-    return args;
+    // Members in canonical order.
+    const sha256 = sha256Hex(json);
+    if (!this.recordArguments) return { sha256 };
+    return json.length > this.maxArgumentsLength ? { json: json.slice(0, this.maxArgumentsLength), sha256, truncated: true } : { json, sha256 };
   }
 
+  /**
+   * The record of an operation. Its objects are built with their members in canonical order (the
+   * sink's writer then only checks the order instead of sorting).
+   */
   private operationOf(summary: McpSpanSummary, span: ReadableSpanLike, pending: PendingRequest | undefined): AuditOperation {
-    const operation: AuditOperation = {
-      type: 'op',
-      ts: hrIso(span.endTime),
-      start: isoMillis(summary.startMs),
-      durationMs: Math.round(summary.latencyMs * 1000) / 1000,
-      side: summary.side,
-      method: summary.method,
-      tool: summary.tool,
-      prompt: summary.prompt,
-      resource: summary.resource,
-      requestId: summary.requestId,
-      outcome: pending?.refused === true ? 'refused' : summary.ok ? 'ok' : 'error',
-      error: summary.ok ? undefined : { type: summary.errorType!, code: summary.errorCode },
-      args: pending?.args,
-      traceId: summary.traceId,
-      spanId: summary.spanId,
-    };
+    let actor: AuditActor | undefined;
+    let server: AuditOperation['server'];
     if (summary.side === 'server') {
-      const actor: AuditActor = { ...(pending?.actor ?? {}) };
-      actor.session ??= summary.sessionId;
-      const client = nameVersion(summary.peerName ?? actor.client?.name, summary.peerVersion ?? actor.client?.version);
-      if (client !== undefined) actor.client = client;
-      const address = stringOf(span.attributes[ATTR_CLIENT_ADDRESS]);
-      if (address !== undefined) actor.address = address;
-      operation.actor = actor;
+      const asked = pending?.actor;
+      actor = {
+        address: stringOf(span.attributes[ATTR_CLIENT_ADDRESS]),
+        client: nameVersion(summary.peerName ?? asked?.client?.name, summary.peerVersion ?? asked?.client?.version),
+        clientId: asked?.clientId,
+        scopes: asked?.scopes,
+        session: asked?.session ?? summary.sessionId,
+        subject: asked?.subject,
+      };
     } else {
-      if (summary.sessionId !== undefined) operation.actor = { session: summary.sessionId };
-      operation.server = nameVersion(summary.peerName, summary.peerVersion);
+      if (summary.sessionId !== undefined) actor = { session: summary.sessionId };
+      server = nameVersion(summary.peerName, summary.peerVersion);
     }
-    return operation;
+    return {
+      actor,
+      args: pending?.args,
+      durationMs: Math.round(summary.latencyMs * 1000) / 1000,
+      error: summary.ok ? undefined : { code: summary.errorCode, type: summary.errorType! },
+      method: summary.method,
+      outcome: pending?.refused === true ? 'refused' : summary.ok ? 'ok' : 'error',
+      prompt: summary.prompt,
+      requestId: summary.requestId,
+      resource: summary.resource,
+      server,
+      side: summary.side,
+      spanId: summary.spanId,
+      start: isoMillis(summary.startMs),
+      tool: summary.tool,
+      traceId: summary.traceId,
+      ts: hrIso(span.endTime),
+      type: 'op',
+    };
   }
 }
 
