@@ -16,6 +16,8 @@
  * differs only for lone surrogates, which JCS forbids and which are escaped here.
  */
 
+import { jsonString } from '../json-string';
+
 /** The canonical JSON text of `value`. Throws a `TypeError` for values JSON cannot hold (BigInt, cycles). */
 export function canonicalJson(value: unknown): string {
   const text = write(value, '', []);
@@ -53,7 +55,7 @@ export function canonicalSplit(object: Record<string, unknown>, extra: Record<st
     }
     const text = write(value, key, stack);
     if (text === undefined) continue;
-    const member = `${quote(key)}:${text}`;
+    const member = `${jsonString(key)}:${text}`;
     if (key < name) head = head === '' ? member : `${head},${member}`;
     else tail = tail === '' ? member : `${tail},${member}`;
   }
@@ -77,7 +79,7 @@ export function joinSplit(split: CanonicalSplit): string {
 /** `{…}` of the members plus the split's `name` (not among them) with the canonical text `valueText`. */
 export function joinSplitWith(split: CanonicalSplit, name: string, valueText: string): string {
   const { head, tail } = split;
-  const member = `${quote(name)}:${valueText}`;
+  const member = `${jsonString(name)}:${valueText}`;
   return `{${head === '' ? '' : `${head},`}${member}${tail === '' ? '' : `,${tail}`}}`;
 }
 
@@ -96,24 +98,6 @@ function sortedKeys(object: object): string[] {
   return keys;
 }
 
-/** Longest text {@link quote} scans itself; longer ones go straight to `JSON.stringify`. */
-const MAX_SCANNED_LENGTH = 256;
-
-/**
- * `JSON.stringify(text)`. A text with nothing to escape (no `"`, `\`, control character or surrogate)
- * is only put in quotes: most record fields are short ASCII, and `JSON.stringify` costs far more than
- * the scan for them.
- */
-function quote(text: string): string {
-  const length = text.length;
-  if (length > MAX_SCANNED_LENGTH) return JSON.stringify(text);
-  for (let i = 0; i < length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(text);
-  }
-  return `"${text}"`;
-}
-
 /*
  * The writer. Objects being written are kept on `stack` (a cycle check; canonical data is shallow, so a
  * linear scan of the few enclosing objects beats a Set); text is built by concatenation.
@@ -124,7 +108,7 @@ function write(value: unknown, key: string, stack: object[]): string | undefined
   }
   switch (typeof value) {
     case 'string':
-      return quote(value);
+      return jsonString(value);
     case 'number':
       // `String` writes numbers exactly as JSON.stringify does (-0 as 0); non-finite ones are null.
       return Number.isFinite(value) ? String(value) : 'null';
@@ -159,7 +143,7 @@ function write(value: unknown, key: string, stack: object[]): string | undefined
     for (const name of keys) {
       const text = write(record[name], name, stack);
       if (text === undefined) continue;
-      out += first ? `${quote(name)}:${text}` : `,${quote(name)}:${text}`;
+      out += first ? `${jsonString(name)}:${text}` : `,${jsonString(name)}:${text}`;
       first = false;
     }
     return `${out}}`;

@@ -8,22 +8,14 @@
  * Fields that do not apply are left out, never `null`. `arguments` / `result` exist only when the
  * span carries `gen_ai.tool.call.arguments` / `.result`, i.e. when the user turned content capture on.
  *
- * The line is built by concatenation: no object is built and serialised. A string value is quoted
- * as is when it holds nothing JSON must escape (the common case: method and tool names, ids), else
- * by `JSON.stringify`, which escapes quotes, backslashes, control characters and lone surrogates.
+ * The line is built by concatenation: no object is built and serialised; strings are written by
+ * `jsonString`.
  */
 import type { Attributes } from '@opentelemetry/api';
 import { isoMillis, isValidTime } from '../iso-time';
+import { jsonString } from '../json-string';
 import { ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, ATTR_GEN_AI_TOOL_CALL_RESULT } from '../semconv';
 import type { McpSpanSummary } from '../span-summary';
-
-/** What a JSON string must not hold raw: quote, backslash, control characters, surrogates (lone ones need escaping). */
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/** `value` as a JSON string. */
-export function q(value: string): string {
-  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
-}
 
 /** Milliseconds rounded to the nanosecond, the resolution of the span's clock. */
 export function latencyMs(ms: number): number {
@@ -39,26 +31,26 @@ export function isoTimestamp(epochMs: number): string {
 
 /** The log line of one finished MCP operation, ending in `\n`. */
 export function formatLogLine(s: McpSpanSummary, attributes: Attributes): string {
-  let line = `{"ts":"${isoTimestamp(s.startMs)}","level":"${s.ok ? 'info' : 'error'}","side":"${s.side}","method":${q(s.method)}`;
-  if (s.tool !== undefined) line += `,"tool":${q(s.tool)}`;
-  if (s.prompt !== undefined) line += `,"prompt":${q(s.prompt)}`;
-  if (s.resource !== undefined) line += `,"resource":${q(s.resource)}`;
-  if (s.requestId !== undefined) line += `,"request_id":${q(s.requestId)}`;
-  if (s.sessionId !== undefined) line += `,"session_id":${q(s.sessionId)}`;
+  let line = `{"ts":"${isoTimestamp(s.startMs)}","level":"${s.ok ? 'info' : 'error'}","side":"${s.side}","method":${jsonString(s.method)}`;
+  if (s.tool !== undefined) line += `,"tool":${jsonString(s.tool)}`;
+  if (s.prompt !== undefined) line += `,"prompt":${jsonString(s.prompt)}`;
+  if (s.resource !== undefined) line += `,"resource":${jsonString(s.resource)}`;
+  if (s.requestId !== undefined) line += `,"request_id":${jsonString(s.requestId)}`;
+  if (s.sessionId !== undefined) line += `,"session_id":${jsonString(s.sessionId)}`;
   line += `,"latency_ms":${latencyMs(s.latencyMs)},"ok":${s.ok}`;
   if (!s.ok) {
-    line += `,"error":{"type":${q(s.errorType ?? '_OTHER')}`;
+    line += `,"error":{"type":${jsonString(s.errorType ?? '_OTHER')}`;
     if (s.errorCode !== undefined && Number.isSafeInteger(s.errorCode)) line += `,"code":${s.errorCode}`;
-    if (s.errorMessage !== undefined) line += `,"message":${q(s.errorMessage)}`;
+    if (s.errorMessage !== undefined) line += `,"message":${jsonString(s.errorMessage)}`;
     line += '}';
   }
-  line += `,"trace_id":${q(s.traceId)},"span_id":${q(s.spanId)}`;
-  if (s.transport !== undefined) line += `,"transport":${q(s.transport)}`;
-  if (s.peerName !== undefined) line += `,"peer_name":${q(s.peerName)}`;
-  if (s.peerVersion !== undefined) line += `,"peer_version":${q(s.peerVersion)}`;
+  line += `,"trace_id":${jsonString(s.traceId)},"span_id":${jsonString(s.spanId)}`;
+  if (s.transport !== undefined) line += `,"transport":${jsonString(s.transport)}`;
+  if (s.peerName !== undefined) line += `,"peer_name":${jsonString(s.peerName)}`;
+  if (s.peerVersion !== undefined) line += `,"peer_version":${jsonString(s.peerVersion)}`;
   const args = attributes[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS];
-  if (typeof args === 'string') line += `,"arguments":${q(args)}`;
+  if (typeof args === 'string') line += `,"arguments":${jsonString(args)}`;
   const result = attributes[ATTR_GEN_AI_TOOL_CALL_RESULT];
-  if (typeof result === 'string') line += `,"result":${q(result)}`;
+  if (typeof result === 'string') line += `,"result":${jsonString(result)}`;
   return `${line}}\n`;
 }
