@@ -79,5 +79,17 @@ describe('canonicalSplit with extra members', () => {
       assert.equal(joinSplit(canonicalSplit(body, extra, 'hash')), canonicalJson({ ...body, ...extra }));
       assert.equal(joinSplit(canonicalSplit(body, undefined, 'hash')), canonicalJson(body));
     }
+    // Other extras: empty ones, an extra whose undefined value hides the body's member, integer-like
+    // keys (listed out of code-unit order by Object.keys), a body's own member named like the split.
+    const cases: Array<[Record<string, unknown>, Record<string, unknown>]> = [
+      [{}, {}],
+      [{ z: 1, a: 2 }, { m: 3 }],
+      [{ a: 1, b: undefined }, { b: 2, c: undefined }],
+      [{ b: 1 }, { b: undefined }],
+      [{ '10': 'x', '9': 'y', hash: 'own' }, { '1': 'z' }],
+    ];
+    for (const [body, extra] of cases) {
+      assert.equal(joinSplit(canonicalSplit(body, extra, 'hash')), canonicalJson({ ...body, ...extra }), JSON.stringify([body, extra]));
+    }
   });
 });
