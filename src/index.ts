@@ -27,7 +27,7 @@ export {
   type JsonLogOptions,
   type JsonLogRotation,
   type JsonLogDestination,
-} from './log-bridge';
+} from './json-log';
 export {
   AppendOnlyFileSink,
   AuditLockError,

@@ -1,5 +1,6 @@
 import type { McpInstrumentationConfig, McpRequestHook, McpResponseHook } from './types';
 import { createKeyRedactor, type KeyRedactor } from './content';
+import { envFlag } from './env';
 
 /** Environment variable that turns content capture on (`true`) without code. */
 export const ENV_CAPTURE_CONTENT = 'OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT';
@@ -18,15 +19,6 @@ export interface Settings {
   readonly forwardOperationLogs: boolean;
   readonly requestHook: McpRequestHook | undefined;
   readonly responseHook: McpResponseHook | undefined;
-}
-
-function envFlag(name: string): boolean | undefined {
-  const raw = process.env[name];
-  if (raw === undefined) return undefined;
-  const value = raw.trim().toLowerCase();
-  if (value === 'true' || value === '1' || value === 'yes' || value === 'on') return true;
-  if (value === 'false' || value === '0' || value === 'no' || value === 'off' || value === '') return false;
-  return undefined;
 }
 
 export function resolveSettings(config: McpInstrumentationConfig): Settings {

@@ -16,7 +16,7 @@ import * as sdkTrace from '@opentelemetry/sdk-trace';
 import { McpInstrumentation } from '../src';
 import { McpRecordingSampler } from '../src/sampler';
 import { requestObservers } from '../src/request-observers';
-import { JsonLogSpanProcessor } from '../src/log-bridge';
+import { JsonLogSpanProcessor } from '../src/json-log';
 import {
   AppendOnlyFileSink,
   AuditLockError,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { ROOT_CONTEXT, propagation, trace, TraceFlags } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { isoMillis } from '../src/iso-time';
-import { isoTimestamp } from '../src/log-bridge/line';
+import { isoTimestamp } from '../src/json-log/line';
 import { withInjectedMeta } from '../src/propagation';
 import { canonicalJson, canonicalSplit, joinSplit } from '../src/audit/canonical';
 

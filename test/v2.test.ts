@@ -4,7 +4,7 @@
  * handler (and a 1.x client's refused request), SdkError codes, @modelcontextprotocol/node (the audit
  * actor from `req.auth`, stateless and modern-era exchanges, ESM), and disable/enable of the v2 funnels.
  * The behaviour both generations share is proven by the shared suites run with MCP_SDK_MAJOR=2
- * (in-memory, stdio, http, metrics, log-bridge, audit, protocol-logging), cross-generation included.
+ * (in-memory, stdio, http, metrics, json-log, audit, protocol-logging), cross-generation included.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

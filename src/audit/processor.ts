@@ -1,5 +1,6 @@
 import { diag, SpanKind, type Context, type HrTime, type Span } from '@opentelemetry/api';
 import { ATTR_CLIENT_ADDRESS } from '@opentelemetry/semantic-conventions';
+import { envFlag } from '../env';
 import { addRequestObserver, type IncomingRequestInfo } from '../request-observers';
 import { ATTR_MCP_METHOD_NAME } from '../semconv';
 import { isoMillis } from '../iso-time';
@@ -71,14 +72,6 @@ interface PendingRequest {
   actor: AuditActor;
   args: AuditArguments | undefined;
   refused: boolean;
-}
-
-function envFlag(name: string): boolean | undefined {
-  const raw = process.env[name]?.trim().toLowerCase();
-  if (raw === undefined) return undefined;
-  if (raw === 'true' || raw === '1' || raw === 'yes' || raw === 'on') return true;
-  if (raw === 'false' || raw === '0' || raw === 'no' || raw === 'off' || raw === '') return false;
-  return undefined;
 }
 
 function hrIso(time: HrTime): string {

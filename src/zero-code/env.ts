@@ -1,31 +1,14 @@
-/* The standard variables, read the way the OpenTelemetry SDK reads them (trimmed; empty means unset). */
+/* The package's environment readers, with problems reported on the zero-code start's own channel. */
+import { envFlag as readFlag, envPositiveNumber as readPositiveNumber } from '../env';
 import { report } from './report';
 
-export function envString(name: string): string | undefined {
-  const value = process.env[name]?.trim();
-  return value === undefined || value === '' ? undefined : value;
-}
+export { envList, envString } from '../env';
 
-export function envList(name: string): string[] {
-  return (envString(name) ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-}
-
-/** A positive number, or `undefined` (unset, not a number, or not positive: the SDK's default then applies). */
 export function envPositiveNumber(name: string): number | undefined {
-  const raw = envString(name);
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    report(`env:${name}`, `${name}=${JSON.stringify(raw)} is not a positive number; the default is used`);
-    return undefined;
-  }
-  return value;
+  return readPositiveNumber(name, report);
 }
 
-/** `true` only for `true` (any case), as the SDK reads booleans. */
+/** `true` only for `true` (any case), as the OpenTelemetry SDK reads booleans. */
 export function envFlag(name: string): boolean {
-  return envString(name)?.toLowerCase() === 'true';
+  return readFlag(name, report) ?? false;
 }

@@ -2,7 +2,7 @@
 import { accessSync, closeSync, constants as fsConstants, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type * as AuditModule from '../audit';
-import type * as LogBridgeModule from '../log-bridge';
+import type * as LogBridgeModule from '../json-log';
 import { envString } from './env';
 import { report } from './report';
 import type { SpanProcessorLike } from './sdk-packages';
@@ -29,7 +29,7 @@ export function createLogProcessor(setting: LogSetting): SpanProcessorLike | und
   const named = setting.kind === 'file' ? JSON.stringify(setting.destination) : 'stderr';
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { JsonLogSpanProcessor } = require('../log-bridge') as typeof LogBridgeModule;
+    const { JsonLogSpanProcessor } = require('../json-log') as typeof LogBridgeModule;
     // Refuses standard output under any name (a stdio server's JSON-RPC stream), with an error.
     const processor = new JsonLogSpanProcessor({ destination: setting.kind === 'file' ? setting.destination : 'stderr', mkdir: true });
     if (setting.kind === 'file') {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { context, diag, DiagLogLevel, SpanKind, type Attributes, type HrTime } from '@opentelemetry/api';
 import * as sdkTrace from '@opentelemetry/sdk-trace';
 import { McpInstrumentation, McpRecordingSampler } from '../src';
-import { JsonLogSpanProcessor, StdoutDestinationError, type JsonLogOptions } from '../src/log-bridge';
+import { JsonLogSpanProcessor, StdoutDestinationError, type JsonLogOptions } from '../src/json-log';
 import { PACKAGE_NAME } from '../src/version';
 import { connectScenario, mcpSdk, type ScenarioSession } from './helpers/mcp';
 import { only, setupOtel, waitFor, type FinishedSpan } from './helpers/otel';
@@ -38,7 +38,7 @@ const CHILD_TIMEOUT_MS = 60_000;
 /** One parsed log line. */
 type LogLine = Record<string, unknown>;
 
-const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-log-bridge-'));
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-json-log-'));
 after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
 
 /** A new empty directory for one test. */
@@ -404,7 +404,7 @@ describe('destinations', () => {
   test('a file that is standard output under another name is refused too', () => {
     const out = path.join(freshDir(), 'redirected-stdout.txt');
     const script = `
-      const { JsonLogSpanProcessor } = require(${JSON.stringify(path.join(REPO_ROOT, 'build', 'src', 'log-bridge', 'index.js'))});
+      const { JsonLogSpanProcessor } = require(${JSON.stringify(path.join(REPO_ROOT, 'build', 'src', 'json-log', 'index.js'))});
       try { new JsonLogSpanProcessor({ destination: process.argv[1] }); process.stderr.write('accepted'); }
       catch (error) { process.stderr.write(error.name); }`;
     const fd = fs.openSync(out, 'w');
@@ -492,7 +492,7 @@ describe('destinations', () => {
 
   test('the module loads neither SDK package, nor pino-roll until a file rotates', () => {
     const script = `
-      require(${JSON.stringify(path.join(REPO_ROOT, 'build', 'src', 'log-bridge', 'index.js'))});
+      require(${JSON.stringify(path.join(REPO_ROOT, 'build', 'src', 'json-log', 'index.js'))});
       const loaded = Object.keys(require.cache).filter((k) => /[\\\\/]node_modules[\\\\/](@opentelemetry[\\\\/]sdk-trace|pino-roll|hdr-histogram-js)/.test(k));
       process.stderr.write(JSON.stringify(loaded));`;
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS, cwd: REPO_ROOT });
