@@ -151,7 +151,7 @@ const CONFIGS = {
   'json-log': {
     label: 'tracing + metrics + JSON-line log file',
     setup: ({ workDir }) => {
-      const { JsonLogSpanProcessor } = require(path.join(BUILD, 'index.js'));
+      const { JsonLogSpanProcessor } = require(path.join(BUILD, 'json-log', 'index.js'));
       const dir = freshDir(workDir, 'log');
       const log = new JsonLogSpanProcessor({ destination: path.join(dir, 'mcp.log') });
       const h = withOtel({ withMetrics: true, extraProcessors: [log] });
@@ -162,7 +162,7 @@ const CONFIGS = {
   'audit-fsync': {
     label: 'tracing + metrics + audit, fsync per record',
     setup: ({ workDir }) => {
-      const { AuditSpanProcessor } = require(path.join(BUILD, 'index.js'));
+      const { AuditSpanProcessor } = require(path.join(BUILD, 'audit', 'index.js'));
       const dir = freshDir(workDir, 'audit-fsync');
       const h = withOtel({ withMetrics: true, extraProcessors: [new AuditSpanProcessor({ file: { directory: dir, durability: 'record' } })] });
       ours({});
@@ -172,7 +172,7 @@ const CONFIGS = {
   'audit-interval': {
     label: 'tracing + metrics + audit, fsync every 1 s',
     setup: ({ workDir }) => {
-      const { AuditSpanProcessor } = require(path.join(BUILD, 'index.js'));
+      const { AuditSpanProcessor } = require(path.join(BUILD, 'audit', 'index.js'));
       const dir = freshDir(workDir, 'audit-interval');
       const h = withOtel({ withMetrics: true, extraProcessors: [new AuditSpanProcessor({ file: { directory: dir, durability: { intervalMs: 1000 } } })] });
       ours({});
@@ -194,7 +194,8 @@ const CONFIGS = {
     label: 'tracing + metrics + JSON log + audit (interval) — the soak configuration',
     soakOnly: true,
     setup: ({ workDir }) => {
-      const { JsonLogSpanProcessor, AuditSpanProcessor } = require(path.join(BUILD, 'index.js'));
+      const { JsonLogSpanProcessor } = require(path.join(BUILD, 'json-log', 'index.js'));
+      const { AuditSpanProcessor } = require(path.join(BUILD, 'audit', 'index.js'));
       const dir = freshDir(workDir, 'everything');
       const log = new JsonLogSpanProcessor({ destination: path.join(dir, 'mcp.log') });
       const h = withOtel({

@@ -1,15 +1,29 @@
+/*
+ * What is known about one connection of one Server or Client: its transport and peer, the negotiated
+ * protocol version, the operations in flight. The ground floor: it imports nothing of this package but
+ * types and constants, and learns about the connection from the SDK's objects and the messages exchanged.
+ */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { McpOperation } from './operations';
-import type { McpLogLevel } from './protocol-logging';
+import type { Context, Span } from '@opentelemetry/api';
 import type { McpRole } from './types';
-import type { ProtocolLike, TransportLike } from './internal-types';
+import type { JsonRpcMessageLike, ProtocolLike, TransportLike } from './internal-types';
 import { NETWORK_TRANSPORT_VALUE_PIPE, NETWORK_TRANSPORT_VALUE_TCP } from './semconv';
 
-/**
- * What is known about one connection of one Protocol (a Server or a Client attached to a transport):
- * the transport's kind and peer, the negotiated protocol version, the peer's self-description, and the
- * operations still in flight so that none outlives the connection.
- */
+/** An operation in flight on a connection, as the connection sees it (ended on close). */
+export interface InFlightOperation {
+  readonly isRequest: boolean;
+  readonly span: Span;
+  readonly ctx: Context;
+  /** The connection closed while it was in flight: it will end as closed. */
+  markClosed(): void;
+  /** Ends it now as closed, unless it ended already. */
+  finishClosed(): void;
+  /** Ends a received request as cancelled by the peer. */
+  finishCancelled(reason: unknown): void;
+  /** The JSON-RPC error the peer answered a sent request with. */
+  wireError: { code: number; message: string | undefined } | undefined;
+}
+
 export interface ConnectionState {
   /** The Server or Client this connection belongs to. */
   readonly protocol: object;
@@ -23,36 +37,20 @@ export interface ConnectionState {
   protocolVersion: string | undefined;
   peerName: string | undefined;
   peerVersion: string | undefined;
+  /**
+   * Incremented whenever what describes the connection (version, peer) changes, so that whatever was
+   * built from it (attribute templates) is built again.
+   */
+  revision: number;
   /** `performance.now()` when the connection was made, for the session-duration metric. */
   openedAt: number;
   /** Class name of the last transport error seen before the connection closed. */
   lastErrorType: string | undefined;
   closed: boolean;
-  /** The level the peer subscribed to with `logging/setLevel` (servers), if it did. */
-  logLevel: McpLogLevel | undefined;
   /** Received requests by JSON-RPC id, received notifications by their operation object. */
-  readonly incoming: Map<unknown, McpOperation>;
+  readonly incoming: Map<unknown, InFlightOperation>;
   /** Sent requests by message id, sent notifications by their operation object. */
-  readonly outgoing: Map<unknown, McpOperation>;
-  /**
-   * What every span of an operation kind starts with on this connection (see `operations.ts`), built
-   * once; dropped whenever what they are made of (version, peer, session) changes.
-   */
-  templates: OperationTemplates | undefined;
-}
-
-/** Per direction, per method (and per tool or prompt name): the attributes and names operations share. */
-export interface OperationTemplates {
-  /** The transport's session id the templates were made with. */
-  readonly sessionId: unknown;
-  /** By method, for operations without a tool or prompt name. */
-  readonly incoming: Map<string, unknown>;
-  readonly outgoing: Map<string, unknown>;
-  /** By method, then by tool or prompt name. */
-  readonly incomingByName: Map<string, Map<string, unknown>>;
-  readonly outgoingByName: Map<string, Map<string, unknown>>;
-  /** Entries in both maps together (bounded: methods and names can be chosen by the peer). */
-  size: number;
+  readonly outgoing: Map<unknown, InFlightOperation>;
 }
 
 const states = new WeakMap<object, ConnectionState>();
@@ -79,18 +77,12 @@ function roleOf(protocol: ProtocolLike): McpRole | undefined {
   return undefined;
 }
 
-function createState(protocol: ProtocolLike, transport: TransportLike | undefined): ConnectionState {
-  let networkTransport: string | undefined;
-  let networkProtocolName: string | undefined;
-  let networkProtocolVersion: string | undefined;
-  let serverAddress: string | undefined;
-  let serverPort: number | undefined;
-  const kind = transport?.constructor?.name;
+/** `network.transport` and `network.protocol.name` of an SDK transport, by its class. */
+export function networkOfTransport(kind: string | undefined): { transport: string | undefined; protocolName: string | undefined } {
   switch (kind) {
     case 'StdioServerTransport':
     case 'StdioClientTransport':
-      networkTransport = NETWORK_TRANSPORT_VALUE_PIPE;
-      break;
+      return { transport: NETWORK_TRANSPORT_VALUE_PIPE, protocolName: undefined };
     case 'StreamableHTTPServerTransport':
     case 'WebStandardStreamableHTTPServerTransport':
     case 'NodeStreamableHTTPServerTransport':
@@ -98,37 +90,99 @@ function createState(protocol: ProtocolLike, transport: TransportLike | undefine
     case 'StreamableHTTPClientTransport':
     case 'SSEServerTransport':
     case 'SSEClientTransport':
-      networkTransport = NETWORK_TRANSPORT_VALUE_TCP;
-      networkProtocolName = 'http';
-      break;
+      return { transport: NETWORK_TRANSPORT_VALUE_TCP, protocolName: 'http' };
     default:
-      break;
+      return { transport: undefined, protocolName: undefined };
   }
-  const url = transport?._url;
-  if (url instanceof URL) {
-    serverAddress = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    serverPort = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  }
+}
+
+/** `server.address` and `server.port` of a client transport's URL (IPv6 brackets removed, default ports filled in). */
+export function serverOfUrl(url: unknown): { address: string | undefined; port: number | undefined } {
+  if (!(url instanceof URL)) return { address: undefined, port: undefined };
+  const address = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  return { address, port };
+}
+
+function createState(protocol: ProtocolLike, transport: TransportLike | undefined): ConnectionState {
+  const network = networkOfTransport(transport?.constructor?.name);
+  const server = serverOfUrl(transport?._url);
   return {
     protocol,
     transport,
     role: roleOf(protocol),
-    networkTransport,
-    networkProtocolName,
-    networkProtocolVersion,
-    serverAddress,
-    serverPort,
+    networkTransport: network.transport,
+    networkProtocolName: network.protocolName,
+    networkProtocolVersion: undefined,
+    serverAddress: server.address,
+    serverPort: server.port,
     protocolVersion: undefined,
     peerName: undefined,
     peerVersion: undefined,
+    revision: 0,
     openedAt: performance.now(),
     lastErrorType: undefined,
     closed: false,
-    logLevel: undefined,
     incoming: new Map(),
     outgoing: new Map(),
-    templates: undefined,
   };
+}
+
+function setPeer(conn: ConnectionState, info: unknown): void {
+  if (info === null || typeof info !== 'object') return;
+  const { name, version } = info as { name?: unknown; version?: unknown };
+  if (typeof name === 'string') conn.peerName = name;
+  if (typeof version === 'string') conn.peerVersion = version;
+}
+
+/** Learns the negotiated version and the peer from an `initialize` exchange (either side). */
+export function learnFromInitialize(conn: ConnectionState, params: unknown, result: unknown): void {
+  if (result === null || typeof result !== 'object') return;
+  const version = (result as { protocolVersion?: unknown }).protocolVersion;
+  if (typeof version === 'string') conn.protocolVersion = version;
+  setPeer(conn, conn.role === 'server' ? (params as { clientInfo?: unknown } | undefined)?.clientInfo : (result as { serverInfo?: unknown }).serverInfo);
+  conn.revision++;
+}
+
+/**
+ * Learns the negotiated version and peer from the SDK's object, after a reconnect that skipped
+ * `initialize`, or on a v2 server serving a modern-era request (version and client come with it).
+ */
+export function learnFromProtocol(conn: ConnectionState, protocol: ProtocolLike): void {
+  const before = conn.peerName;
+  // v2 keeps the negotiated version on both sides (also when negotiated without initialize).
+  const negotiated = (protocol as { _negotiatedProtocolVersion?: unknown })._negotiatedProtocolVersion;
+  if (typeof negotiated === 'string') conn.protocolVersion = negotiated;
+  if (conn.role === 'client') {
+    const transportVersion = (conn.transport as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+    if (conn.protocolVersion === undefined && typeof transportVersion === 'string') conn.protocolVersion = transportVersion;
+  } else if (conn.role !== 'server') {
+    return;
+  }
+  if (conn.peerName === undefined) {
+    setPeer(conn, conn.role === 'client' ? (protocol as { _serverVersion?: unknown })._serverVersion : (protocol as { _clientVersion?: unknown })._clientVersion);
+  }
+  if (conn.protocolVersion !== undefined || conn.peerName !== before) conn.revision++;
+}
+
+/**
+ * A message received by a v2 `Protocol` that has negotiated no version: in a stateless exchange the
+ * version is the `MCP-Protocol-Version` header of the HTTP request, when the server supports it (so a
+ * peer cannot put arbitrary values on metrics). Cheap when a version was negotiated: one property read.
+ */
+export function learnStatelessProtocolVersion(protocol: ProtocolLike, message: JsonRpcMessageLike, extra: unknown): void {
+  const v2 = protocol as { _negotiatedProtocolVersion?: unknown; _supportedProtocolVersions?: unknown };
+  if (v2._negotiatedProtocolVersion !== undefined || message.method === 'initialize') return;
+  const headers = (extra as { request?: { headers?: { get?: unknown } } } | undefined)?.request?.headers;
+  if (typeof headers?.get !== 'function') return;
+  const version: unknown = (headers as { get(name: string): unknown }).get('mcp-protocol-version');
+  const supported = v2._supportedProtocolVersions;
+  if (typeof version !== 'string' || !Array.isArray(supported) || !supported.includes(version)) return;
+  const conn = connectionOf(protocol);
+  if (conn.protocolVersion === undefined) {
+    conn.protocolVersion = version;
+    conn.revision++;
+  }
 }
 
 const mcpServers = new WeakMap<object, object>();

@@ -13,15 +13,5 @@ export const {
   MCP_LEVEL_SEVERITY,
   summarizeMcpSpan,
   addRequestObserver,
-  JsonLogSpanProcessor,
-  StdoutDestinationError,
-  AppendOnlyFileSink,
-  AuditLockError,
-  AuditSpanProcessor,
-  DEFAULT_AUDITED_METHODS,
-  DEFAULT_AUDIT_REJECT_ERROR_CODE,
-  ENV_AUDIT_RECORD_ARGUMENTS,
-  canonicalJson,
-  verifyAuditTrail,
 } = cjs;
 export type * from './index.js';

@@ -1,3 +1,4 @@
+/* The package's root: the instrumentation, its configuration and hook types, and the helpers that go with it. The JSON-line log and the audit trail are subpath exports (`/json-log`, `/audit`), loaded only when asked for. */
 export { McpInstrumentation, SUPPORTED_SDK_VERSIONS, SUPPORTED_V2_VERSIONS, type McpSdkClasses } from './instrumentation';
 export type {
   McpInstrumentationConfig,
@@ -18,38 +19,6 @@ export {
   type McpLogLevel,
   type McpLogMessage,
   type McpLogSink,
-} from './protocol-logging';
+} from './mcp-logging';
 export { summarizeMcpSpan, type McpSpanSummary, type ReadableSpanLike } from './span-summary';
 export { addRequestObserver, type RequestObserver, type IncomingRequestInfo } from './request-observers';
-export {
-  JsonLogSpanProcessor,
-  StdoutDestinationError,
-  type JsonLogOptions,
-  type JsonLogRotation,
-  type JsonLogDestination,
-} from './json-log';
-export {
-  AppendOnlyFileSink,
-  AuditLockError,
-  AuditSpanProcessor,
-  DEFAULT_AUDITED_METHODS,
-  DEFAULT_AUDIT_REJECT_ERROR_CODE,
-  ENV_AUDIT_RECORD_ARGUMENTS,
-  canonicalJson,
-  verifyAuditTrail,
-  type AppendOnlyFileSinkOptions,
-  type AuditActor,
-  type AuditArguments,
-  type AuditChainReport,
-  type AuditDurability,
-  type AuditFailurePolicy,
-  type AuditFileSystem,
-  type AuditOperation,
-  type AuditRecord,
-  type AuditRecordType,
-  type AuditSink,
-  type AuditSpanProcessorOptions,
-  type AuditVerifyProblem,
-  type AuditVerifyResult,
-  type VerifyAuditOptions,
-} from './audit';

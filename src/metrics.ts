@@ -1,15 +1,9 @@
+/* The four MCP duration histograms of the semantic conventions, and the session-duration point. */
 import { ValueType, type Attributes, type Histogram, type Meter } from '@opentelemetry/api';
-import {
-  ATTR_ERROR_TYPE,
-  ATTR_NETWORK_PROTOCOL_NAME,
-  ATTR_NETWORK_PROTOCOL_VERSION,
-  ATTR_NETWORK_TRANSPORT,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
-} from '@opentelemetry/semantic-conventions';
+import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
+import { addConnectionAttributes, CONN_SERVER, METRIC_CONNECTION } from './attributes';
 import type { ConnectionState } from './connection';
 import {
-  ATTR_MCP_PROTOCOL_VERSION,
   MCP_DURATION_BUCKETS,
   METRIC_MCP_CLIENT_OPERATION_DURATION,
   METRIC_MCP_CLIENT_SESSION_DURATION,
@@ -56,17 +50,7 @@ export function recordSessionDuration(instruments: McpInstruments | undefined, c
   if (instruments === undefined || conn.role === undefined) return;
   const attributes: Attributes = {};
   if (conn.lastErrorType !== undefined) attributes[ATTR_ERROR_TYPE] = conn.lastErrorType;
-  if (conn.protocolVersion !== undefined) attributes[ATTR_MCP_PROTOCOL_VERSION] = conn.protocolVersion;
-  if (conn.networkTransport !== undefined) attributes[ATTR_NETWORK_TRANSPORT] = conn.networkTransport;
-  if (conn.networkProtocolName !== undefined) attributes[ATTR_NETWORK_PROTOCOL_NAME] = conn.networkProtocolName;
-  if (conn.networkProtocolVersion !== undefined) attributes[ATTR_NETWORK_PROTOCOL_VERSION] = conn.networkProtocolVersion;
-  let histogram = instruments.serverSessionDuration;
-  if (conn.role === 'client') {
-    histogram = instruments.clientSessionDuration;
-    if (conn.serverAddress !== undefined) {
-      attributes[ATTR_SERVER_ADDRESS] = conn.serverAddress;
-      if (conn.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = conn.serverPort;
-    }
-  }
+  addConnectionAttributes(attributes, conn, conn.role === 'client' ? METRIC_CONNECTION | CONN_SERVER : METRIC_CONNECTION);
+  const histogram = conn.role === 'client' ? instruments.clientSessionDuration : instruments.serverSessionDuration;
   histogram.record((performance.now() - conn.openedAt) / 1000, attributes);
 }

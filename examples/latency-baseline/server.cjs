@@ -17,7 +17,8 @@
  */
 const { trace } = require('@opentelemetry/api');
 const { AlwaysOffSampler, TracerProvider } = require('@opentelemetry/sdk-trace');
-const { JsonLogSpanProcessor, McpInstrumentation, McpRecordingSampler } = require('opentelemetry-instrumentation-mcp');
+const { McpInstrumentation, McpRecordingSampler } = require('opentelemetry-instrumentation-mcp');
+const { JsonLogSpanProcessor } = require('opentelemetry-instrumentation-mcp/json-log');
 
 const log = new JsonLogSpanProcessor({ destination: process.env.MCP_LOG_FILE || 'stderr' });
 const provider = new TracerProvider({

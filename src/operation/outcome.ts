@@ -1,54 +1,7 @@
 /*
- * What an MCP message means for telemetry: its target (tool, prompt, resource), and how its outcome
- * maps to `error.type`, `rpc.response.status_code` and the span status.
+ * How an MCP operation ended, classified: `error.type`, `rpc.response.status_code` and the span status
+ * for results, JSON-RPC errors, handler exceptions and local failures (timeout, cancellation, close).
  */
-
-/** The low-cardinality subject of an operation, read from its params. */
-export interface MessageTarget {
-  toolName: string | undefined;
-  promptName: string | undefined;
-  resourceUri: string | undefined;
-}
-
-const NO_TARGET: MessageTarget = Object.freeze({
-  toolName: undefined,
-  promptName: undefined,
-  resourceUri: undefined,
-});
-
-function stringField(obj: unknown, key: string): string | undefined {
-  if (obj === null || typeof obj !== 'object') return undefined;
-  const value = (obj as Record<string, unknown>)[key];
-  return typeof value === 'string' ? value : undefined;
-}
-
-export function targetOf(method: string, params: unknown): MessageTarget {
-  switch (method) {
-    case 'tools/call':
-      return { toolName: stringField(params, 'name'), promptName: undefined, resourceUri: undefined };
-    case 'prompts/get':
-      return { toolName: undefined, promptName: stringField(params, 'name'), resourceUri: undefined };
-    case 'resources/read':
-    case 'resources/subscribe':
-    case 'resources/unsubscribe':
-    case 'notifications/resources/updated':
-      return { toolName: undefined, promptName: undefined, resourceUri: stringField(params, 'uri') };
-    case 'completion/complete': {
-      const ref = params !== null && typeof params === 'object' ? (params as { ref?: unknown }).ref : undefined;
-      const type = stringField(ref, 'type');
-      if (type === 'ref/prompt') return { toolName: undefined, promptName: stringField(ref, 'name'), resourceUri: undefined };
-      return NO_TARGET;
-    }
-    default:
-      return NO_TARGET;
-  }
-}
-
-export function spanNameOf(method: string, target: MessageTarget, resourceUriInName: boolean): string {
-  const subject =
-    target.toolName ?? target.promptName ?? (resourceUriInName ? target.resourceUri : undefined);
-  return subject !== undefined ? `${method} ${subject}` : method;
-}
 
 /** JSON-RPC codes that mean the caller erred; they do not mark a SERVER span as failed. */
 const CALLER_FAULT_CODES = new Set([-32700, -32600, -32601, -32602, -32002]);
@@ -194,4 +147,10 @@ function sdkErrorType(error: unknown): string | undefined {
   if (code === 'REQUEST_TIMEOUT') return ERROR_TYPE_TIMEOUT;
   if (code === 'CONNECTION_CLOSED') return ERROR_TYPE_CONNECTION_CLOSED;
   return code;
+}
+
+/** A request timeout: v1's `McpError` -32001, v2's `SdkError` `REQUEST_TIMEOUT`. */
+export function isTimeout(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === ERROR_CODE_REQUEST_TIMEOUT || code === 'REQUEST_TIMEOUT';
 }

@@ -1,0 +1,184 @@
+/* Starting an operation: its span (SERVER for received messages, CLIENT for sent ones), parented and attributed, tracked on its connection. */
+import { context, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { ATTR_CLIENT_ADDRESS, ATTR_CLIENT_PORT, ATTR_NETWORK_PROTOCOL_VERSION } from '@opentelemetry/semantic-conventions';
+import { connectionOf, httpPeerStorage, isRegisteredTarget, learnFromProtocol } from '../connection';
+import type { ProtocolLike } from '../internal-types';
+import { logger } from '../logger';
+import { incomingParent } from '../propagation';
+import {
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_JSONRPC_PROTOCOL_VERSION,
+  ATTR_JSONRPC_REQUEST_ID,
+  ATTR_MCP_METHOD_NAME,
+  ATTR_MCP_RESOURCE_URI,
+  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+} from '../semconv';
+import type { McpMessageDirection } from '../types';
+import { PACKAGE_NAME } from '../version';
+import { captureRequestContent } from './content-capture';
+import type { OperationHost } from './host';
+import { runHook } from './hooks';
+import { McpOperation } from './operation';
+import { spanNameOf, targetOf } from './target';
+import { templateOf } from './templates';
+
+interface MessageLike {
+  jsonrpc?: unknown;
+  id?: unknown;
+  params?: unknown;
+}
+
+function startOperation(
+  host: OperationHost,
+  protocol: ProtocolLike,
+  direction: McpMessageDirection,
+  method: string,
+  message: MessageLike,
+  requestId: string | number | undefined,
+  isRequest: boolean,
+  signal: AbortSignal | undefined,
+): McpOperation {
+  const conn = connectionOf(protocol);
+  if (conn.protocolVersion === undefined && method !== 'initialize') learnFromProtocol(conn, protocol);
+  const params = message.params;
+  const target = targetOf(method, params);
+  const template = templateOf(conn, direction, method, target);
+  const settings = host.settings;
+  const name = target.resourceUri !== undefined && settings.resourceUriInSpanName ? spanNameOf(method, target, true) : template.name;
+  let attributes = template.attributes;
+  let parent: Context;
+  let span: Span;
+  let httpVersion: string | undefined;
+  if (direction === 'incoming') {
+    const incoming = incomingParent(params);
+    parent = incoming.parent;
+    const peer = httpPeerStorage.getStore();
+    if (peer !== undefined) {
+      // Per request: a copy of the template with the HTTP peer.
+      attributes = { ...attributes };
+      if (peer.address !== undefined) {
+        attributes[ATTR_CLIENT_ADDRESS] = peer.address;
+        if (peer.port !== undefined) attributes[ATTR_CLIENT_PORT] = peer.port;
+      }
+      if (peer.protocolVersion !== undefined) {
+        attributes[ATTR_NETWORK_PROTOCOL_VERSION] = peer.protocolVersion;
+        httpVersion = peer.protocolVersion;
+      }
+    }
+    span = host.tracer.startSpan(
+      name,
+      incoming.linked !== undefined
+        ? { kind: SpanKind.SERVER, attributes, links: [{ context: incoming.linked }] }
+        : { kind: SpanKind.SERVER, attributes },
+      parent,
+    );
+  } else {
+    parent = context.active();
+    const outer = method === 'tools/call' && settings.enrichExecuteToolSpans ? outerExecuteToolSpan(parent, target.toolName) : undefined;
+    if (outer !== undefined) {
+      // Another GenAI instrumentation already traces this tool execution: add MCP's attributes to its
+      // span instead of nesting a duplicate (the MCP conventions' advice); that span stays its owner's.
+      outer.setAttributes(attributes);
+      span = outer;
+    } else {
+      span = host.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+    }
+  }
+  // What differs per call goes on the span itself (one attribute check instead of the three a start
+  // attribute gets).
+  if (span.isRecording()) {
+    if (requestId !== undefined) span.setAttribute(ATTR_JSONRPC_REQUEST_ID, String(requestId));
+    if (target.resourceUri !== undefined) span.setAttribute(ATTR_MCP_RESOURCE_URI, target.resourceUri);
+    const jsonrpc = message.jsonrpc;
+    if (jsonrpc !== undefined && jsonrpc !== '2.0') span.setAttribute(ATTR_JSONRPC_PROTOCOL_VERSION, String(jsonrpc));
+  }
+  const owned = span !== trace.getSpan(parent);
+  const op = new McpOperation({
+    host,
+    conn,
+    direction,
+    method,
+    target,
+    params,
+    span,
+    ctx: owned ? trace.setSpan(parent, span) : parent,
+    signal,
+    isRequest,
+    requestId,
+    ownsSpan: owned,
+    template,
+  });
+  if (direction === 'incoming') {
+    op.httpVersion = httpVersion;
+    const subject = target.toolName ?? target.promptName;
+    if (subject !== undefined && conn.role === 'server') op.targetRegistered = isRegisteredTarget(protocol, method, subject);
+    if (signal !== undefined && typeof (protocol as { _oncancel?: unknown })._oncancel !== 'function') op.signalTellsCancel = true;
+  }
+  if (settings.captureContent && span.isRecording()) {
+    try {
+      captureRequestContent(settings, span, method, params);
+    } catch (error) {
+      logger.debug('content capture failed', error);
+    }
+  }
+  const hook = settings.requestHook;
+  if (hook !== undefined) runHook(hook, span, { direction, role: conn.role, method, requestId, params }, 'requestHook');
+  return op;
+}
+
+interface SpanWithData {
+  attributes?: Attributes;
+  instrumentationScope?: { name?: string };
+  instrumentationLibrary?: { name?: string };
+}
+
+/**
+ * The active span when it is another instrumentation's `execute_tool` span for the tool about to be
+ * called (an SDK span exposes its attributes; an API-only span does not, and is never taken).
+ */
+function outerExecuteToolSpan(parent: Context, toolName: string | undefined): Span | undefined {
+  const active = trace.getSpan(parent);
+  if (active === undefined || !active.isRecording()) return undefined;
+  const data = active as unknown as SpanWithData;
+  const attributes = data.attributes;
+  if (attributes === undefined || attributes[ATTR_GEN_AI_OPERATION_NAME] !== GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL) return undefined;
+  if (attributes[ATTR_MCP_METHOD_NAME] !== undefined) return undefined; // one of ours
+  const outerTool = attributes[ATTR_GEN_AI_TOOL_NAME];
+  if (outerTool !== undefined && outerTool !== toolName) return undefined;
+  const scope = data.instrumentationScope?.name ?? data.instrumentationLibrary?.name;
+  return scope === PACKAGE_NAME ? undefined : active;
+}
+
+/** Starts the SERVER-span operation of a received request or notification. */
+export function startIncoming(
+  host: OperationHost,
+  protocol: ProtocolLike,
+  method: string,
+  message: MessageLike,
+  isRequest: boolean,
+  signal: AbortSignal | undefined,
+): McpOperation {
+  const id = message.id;
+  const requestId = isRequest && (typeof id === 'string' || typeof id === 'number') ? id : undefined;
+  const op = startOperation(host, protocol, 'incoming', method, message, requestId, isRequest, signal);
+  op.key = requestId ?? op;
+  op.conn.incoming.set(op.key, op);
+  return op;
+}
+
+/** Starts the CLIENT-span operation of a request or notification about to be sent. */
+export function startOutgoing(
+  host: OperationHost,
+  protocol: ProtocolLike,
+  method: string,
+  message: MessageLike,
+  isRequest: boolean,
+  signal: AbortSignal | undefined,
+  requestId?: number,
+): McpOperation {
+  const op = startOperation(host, protocol, 'outgoing', method, message, requestId, isRequest, signal);
+  op.key = requestId ?? op;
+  op.conn.outgoing.set(op.key, op);
+  return op;
+}
