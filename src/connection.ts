@@ -192,17 +192,48 @@ export function registerMcpServer(server: object, mcpServer: object): void {
   mcpServers.set(server, mcpServer);
 }
 
+/** Names a server advertised in its `tools/list` and `prompts/list` results, per server object. */
+interface Advertised {
+  readonly tools: Set<string>;
+  readonly prompts: Set<string>;
+}
+
+const advertised = new WeakMap<object, Advertised>();
+
+/** Names remembered per kind and server; a catalogue larger than this is not remembered beyond it. */
+const MAX_ADVERTISED = 4096;
+
+/** Learns the tool or prompt names in a `tools/list` / `prompts/list` result the server sent. */
+export function learnAdvertised(protocol: object, method: string, result: unknown): void {
+  const key = method === 'tools/list' ? 'tools' : method === 'prompts/list' ? 'prompts' : undefined;
+  if (key === undefined || result === null || typeof result !== 'object') return;
+  const items = (result as Record<string, unknown>)[key];
+  if (!Array.isArray(items)) return;
+  let known = advertised.get(protocol);
+  if (known === undefined) advertised.set(protocol, (known = { tools: new Set(), prompts: new Set() }));
+  const names = known[key];
+  for (const item of items) {
+    const name = (item as { name?: unknown } | null)?.name;
+    if (typeof name === 'string' && names.size < MAX_ADVERTISED) names.add(name);
+  }
+}
+
 /**
- * Whether the `McpServer` behind `protocol` has a tool (`tools/call`) or prompt (`prompts/get`) of
- * that name; `undefined` when it cannot be known (a low-level `Server`, another SDK layout).
+ * Whether the server behind `protocol` has a tool (`tools/call`) or prompt (`prompts/get`) of that
+ * name: one an `McpServer` registered, one the server advertised in a list result, or one the user
+ * named in `allowed`. Any other name was chosen by the peer.
  */
-export function isRegisteredTarget(protocol: object, method: string, name: string): boolean | undefined {
+export function isKnownTarget(protocol: object, method: string, name: string, allowed: ReadonlySet<string>): boolean {
+  if (allowed.has(name)) return true;
   const mcpServer = mcpServers.get(protocol) as { _registeredTools?: unknown; _registeredPrompts?: unknown } | undefined;
-  if (mcpServer === undefined) return undefined;
-  const registry = method === 'tools/call' ? mcpServer._registeredTools : mcpServer._registeredPrompts;
-  if (registry instanceof Map) return registry.has(name);
-  if (registry === null || typeof registry !== 'object') return undefined;
-  return Object.prototype.hasOwnProperty.call(registry, name);
+  if (mcpServer !== undefined) {
+    const registry = method === 'tools/call' ? mcpServer._registeredTools : mcpServer._registeredPrompts;
+    if (registry instanceof Map) return registry.has(name);
+    if (registry !== null && typeof registry === 'object') return Object.prototype.hasOwnProperty.call(registry, name);
+  }
+  const known = advertised.get(protocol);
+  if (known === undefined) return false;
+  return (method === 'tools/call' ? known.tools : known.prompts).has(name);
 }
 
 /** The network peer of the HTTP request an MCP message arrived on (server side of HTTP transports). */

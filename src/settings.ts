@@ -14,6 +14,7 @@ export interface Settings {
   readonly redact: KeyRedactor;
   readonly resourceUriInSpanName: boolean;
   readonly ignoreMethods: ReadonlySet<string>;
+  readonly knownTargetNames: ReadonlySet<string>;
   readonly enrichExecuteToolSpans: boolean;
   readonly bridgeProtocolLogs: boolean;
   readonly forwardOperationLogs: boolean;
@@ -32,6 +33,7 @@ export function resolveSettings(config: McpInstrumentationConfig): Settings {
     redact: createKeyRedactor(config.redactKeys),
     resourceUriInSpanName: config.resourceUriInSpanName === true,
     ignoreMethods: new Set(Array.isArray(config.ignoreMethods) ? config.ignoreMethods : []),
+    knownTargetNames: new Set(Array.isArray(config.knownTargetNames) ? config.knownTargetNames.filter((name) => typeof name === 'string') : []),
     enrichExecuteToolSpans: config.enrichExecuteToolSpans !== false,
     bridgeProtocolLogs: config.bridgeProtocolLogs !== false,
     forwardOperationLogs: config.forwardOperationLogs === true,

@@ -83,6 +83,16 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
   ignoreMethods?: string[];
 
   /**
+   * Tool and prompt names recorded on metrics even when the server never advertised them. A server's
+   * `tools/call` and `prompts/get` metrics name only tools and prompts it has: registered on an
+   * `McpServer`, or listed in a `tools/list` / `prompts/list` result it sent; any other name is chosen by
+   * the peer and recorded as `_OTHER`, so that no client can grow the number of series. A low-level
+   * `Server` whose clients call tools without listing them names its tools here. Spans keep every name.
+   * @default []
+   */
+  knownTargetNames?: string[];
+
+  /**
    * When a client calls a tool inside another GenAI instrumentation's `execute_tool` span for the same
    * tool, add the MCP attributes to that span (and propagate its context) instead of nesting a
    * duplicate `tools/call` CLIENT span, as the MCP conventions advise. The outer span stays its

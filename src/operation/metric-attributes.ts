@@ -25,6 +25,8 @@ export interface MeasuredOperation {
   readonly targetRegistered: boolean | undefined;
   /** The HTTP version of the request that carried it, when known. */
   readonly httpVersion: string | undefined;
+  /** A received message no handler takes (its method is the peer's choice). */
+  readonly unhandled: boolean;
 }
 
 /**
@@ -32,8 +34,8 @@ export interface MeasuredOperation {
  * `_OTHER`, so that no peer can grow the number of series.
  */
 export function metricAttributes(op: MeasuredOperation, outcome: Outcome): Attributes {
-  const methodNotFound = outcome.statusCode === ERROR_CODE_METHOD_NOT_FOUND;
-  const attributes: Attributes = { [ATTR_MCP_METHOD_NAME]: methodNotFound ? ERROR_TYPE_OTHER : op.method };
+  const peerChosenMethod = op.unhandled || outcome.statusCode === ERROR_CODE_METHOD_NOT_FOUND;
+  const attributes: Attributes = { [ATTR_MCP_METHOD_NAME]: peerChosenMethod ? ERROR_TYPE_OTHER : op.method };
   let { toolName, promptName } = op.target;
   const unknownTarget =
     op.targetRegistered === false || (op.targetRegistered === undefined && outcome.statusCode === ERROR_CODE_INVALID_PARAMS);

@@ -5,7 +5,7 @@
 import { SpanStatusCode, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import { addConnectionAttributes, CONN_PEER, CONN_SESSION, CONN_VERSION } from '../attributes';
-import { learnFromInitialize, type ConnectionState, type InFlightOperation } from '../connection';
+import { learnAdvertised, learnFromInitialize, type ConnectionState, type InFlightOperation } from '../connection';
 import { ATTR_RPC_RESPONSE_STATUS_CODE } from '../semconv';
 import type { McpMessageDirection, McpResponseHookInfo } from '../types';
 import { captureToolResult, firstText } from './content-capture';
@@ -78,10 +78,12 @@ export class McpOperation implements InFlightOperation, FinishedOperation, Measu
   /** The HTTP version of the request that carried a received message, when known. */
   httpVersion: string | undefined = undefined;
   /**
-   * Whether the tool or prompt named by a received call is one the server has (`undefined`: unknown).
-   * Names a server does not have are peer-chosen: they are not put on metrics, which stay bounded.
+   * Whether the tool or prompt named by a received call is one the server has (`undefined`: not a
+   * server's call). Names a server does not have are peer-chosen: they are not put on metrics.
    */
   targetRegistered: boolean | undefined = undefined;
+  /** A received notification no handler takes: its method was chosen by the peer (`_OTHER` on metrics). */
+  unhandled = false;
 
   constructor(init: OperationInit) {
     this.host = init.host;
@@ -118,6 +120,7 @@ export class McpOperation implements InFlightOperation, FinishedOperation, Measu
       return;
     }
     if (this.method === 'initialize') this.recordInitialize(result);
+    else if (this.direction === 'incoming' && (this.method === 'tools/list' || this.method === 'prompts/list')) learnAdvertised(this.conn.protocol, this.method, result);
     const settings = this.host.settings;
     if (isToolErrorResult(this.method, result)) {
       const outcome = toolErrorOutcome();
@@ -232,7 +235,7 @@ export class McpOperation implements InFlightOperation, FinishedOperation, Measu
     // The attributes of a successful operation are the same for every call of its kind: built once.
     const template = this.template;
     let attributes: Attributes | undefined;
-    if (outcome === OK && this.targetRegistered !== false) {
+    if (outcome === OK && this.targetRegistered !== false && !this.unhandled) {
       attributes = template.okMetric;
       if (attributes === undefined) {
         attributes = template.okMetric = metricAttributes(this, outcome);

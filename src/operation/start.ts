@@ -1,7 +1,7 @@
 /* Starting an operation: its span (SERVER for received messages, CLIENT for sent ones), parented and attributed, tracked on its connection. */
 import { context, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { ATTR_CLIENT_ADDRESS, ATTR_CLIENT_PORT, ATTR_NETWORK_PROTOCOL_VERSION } from '@opentelemetry/semantic-conventions';
-import { connectionOf, httpPeerStorage, isRegisteredTarget, learnFromProtocol } from '../connection';
+import { connectionOf, httpPeerStorage, isKnownTarget, learnFromProtocol } from '../connection';
 import type { ProtocolLike } from '../internal-types';
 import { logger } from '../logger';
 import { incomingParent } from '../propagation';
@@ -112,7 +112,7 @@ function startOperation(
   if (direction === 'incoming') {
     op.httpVersion = httpVersion;
     const subject = target.toolName ?? target.promptName;
-    if (subject !== undefined && conn.role === 'server') op.targetRegistered = isRegisteredTarget(protocol, method, subject);
+    if (subject !== undefined && conn.role === 'server') op.targetRegistered = isKnownTarget(protocol, method, subject, settings.knownTargetNames);
     if (signal !== undefined && typeof (protocol as { _oncancel?: unknown })._oncancel !== 'function') op.signalTellsCancel = true;
   }
   if (settings.captureContent && span.isRecording()) {

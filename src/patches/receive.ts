@@ -103,7 +103,11 @@ export function onNotificationWrapper(kit: PatchKit, v2: boolean): (original: An
       try {
         if (v2) learnStatelessProtocolVersion(this, message!, extra);
         prepared = prepare(kit, this, this._notificationHandlers, method, false);
-        if (prepared === Prepared.Unhandled) startIncoming(kit.host, this, method, message!, false, undefined).finishResult(undefined);
+        if (prepared === Prepared.Unhandled) {
+          const op = startIncoming(kit.host, this, method, message!, false, undefined);
+          op.unhandled = true;
+          op.finishResult(undefined);
+        }
       } catch (error) {
         kit.diag.error('could not prepare a received notification', error);
       }
