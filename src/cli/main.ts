@@ -6,6 +6,7 @@
  *   mcp-otel stats [FILE] [--json]           latency and error statistics of a JSON-line log
  *   mcp-otel audit verify PATH [--key KEY | --key-file FILE] [--allow-open] [--head HASH]
  */
+import { parseArgs } from 'node:util';
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -16,6 +17,11 @@ commands:
                                    JSON-line log (FILE, or standard input)
   audit verify PATH [--key KEY | --key-file FILE] [--allow-open] [--head HASH]
                                    check the hash chain of an audit file or directory of segments
+
+options:
+  -h, --help                       print this help
+
+\`mcp-otel <command> --help\` describes a command.
 `;
 
 function load(name: string): Command | undefined {
@@ -32,12 +38,28 @@ function load(name: string): Command | undefined {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined) {
-    process.stderr.write(USAGE);
+  // Options before the command are the program's own; everything from the command on is the command's.
+  const at = argv.findIndex((arg) => !arg.startsWith('-') || arg === '-');
+  const own = at === -1 ? argv : argv.slice(0, at);
+  let help: boolean | undefined;
+  try {
+    ({
+      values: { help },
+    } = parseArgs({ args: own, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: false, strict: true }));
+  } catch (error) {
+    process.stderr.write(`mcp-otel: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     return 2;
   }
-  if (name === '-h' || name === '--help' || name === 'help') {
+  if (help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (at === -1) {
+    process.stderr.write(`mcp-otel: no command\n${USAGE}`);
+    return 2;
+  }
+  const name = argv[at]!;
+  if (name === 'help') {
     process.stdout.write(USAGE);
     return 0;
   }
@@ -46,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`mcp-otel: unknown command '${name}'\n${USAGE}`);
     return 2;
   }
-  return command(rest);
+  return command(argv.slice(at + 1));
 }
 
 if (require.main === module) {
