@@ -4,6 +4,7 @@
  * `run(args): Promise<number>` (the exit status); this file only dispatches.
  *
  *   mcp-otel stats [FILE] [--json]           latency and error statistics of a JSON-line log
+ *   mcp-otel report [FILE...] -o OUT.html    a self-contained HTML report of a JSON-line log
  *   mcp-otel audit verify PATH [--key KEY | --key-file FILE] [--allow-open] [--head HASH]
  */
 import { parseArgs } from 'node:util';
@@ -15,6 +16,9 @@ const USAGE = `usage: mcp-otel <command> [options]
 commands:
   stats [FILE] [--json]            per method and tool: count, errors, latency percentiles of a
                                    JSON-line log (FILE, or standard input)
+  report [FILE...] -o OUT.html     one self-contained HTML page of a JSON-line log (FILEs, as
+                                   rotation leaves them, or standard input): calls per tool by
+                                   outcome, latency percentiles, calls and errors over time
   audit verify PATH [--key KEY | --key-file FILE] [--allow-open] [--head HASH]
                                    check the hash chain of an audit file or directory of segments
 
@@ -29,6 +33,9 @@ function load(name: string): Command | undefined {
     case 'stats':
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       return (require('./stats') as { run: Command }).run;
+    case 'report':
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require('./report') as { run: Command }).run;
     case 'audit':
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       return (require('./audit') as { run: Command }).run;
