@@ -7,7 +7,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -168,5 +168,38 @@ describe('mcp-otel report', () => {
     );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, '[]');
+  });
+
+  test('constant memory: 500,000 lines over a day through a 16 MB heap', async () => {
+    const total = 500_000;
+    const out = path.join(tmp, 'big.html');
+    const child = spawn(process.execPath, ['--max-old-space-size=16', CLI, 'report', '-o', out], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      child.once('close', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+    child.stdin.on('error', () => {}); // a crash shows in the exit status
+    const start = Date.parse('2026-01-05T00:00:00.000Z');
+    let chunk = '';
+    for (let i = 0; i < total; i++) {
+      const ts = new Date(start + Math.floor((i / total) * 86400e3)).toISOString();
+      chunk += `{"ts":"${ts}","side":"server","method":"tools/call","tool":"t${i % 4}","latency_ms":${(i * 7919) % 100_000 / 1000},"ok":${i % 10 !== 0},"trace_id":"${i}"}\n`;
+      if (chunk.length >= 1 << 16) {
+        if (!child.stdin.write(chunk)) await new Promise((resolve) => child.stdin.once('drain', resolve));
+        chunk = '';
+      }
+    }
+    child.stdin.end(chunk);
+    assert.equal(await exited, 0, stderr.slice(0, 2000));
+    const html = fs.readFileSync(out, 'utf8');
+    const figures = JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html)![1]!);
+    assert.deepEqual(figures.tools.server.map((r: Any) => [r.name, r.ok + r.errors.reduce((n: number, e: Any) => n + e[1], 0)]), [0, 1, 2, 3].map((k) => [`t${k}`, total / 4]));
+    assert.equal(figures.bucketLabel, '30 min');
+    assert.equal(figures.buckets.reduce((n: number, b: Any) => n + b.server, 0), total);
   });
 });
