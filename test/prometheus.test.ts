@@ -9,120 +9,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { childEnv, REPO_ROOT, sdk } from './helpers/sdk';
 import { v1Only } from './helpers/mcp';
+import { Child, freePorts, instantQuery, POLL_MS, PROMETHEUS_SKIP as SKIP, sleep, startPrometheus, WAIT_MS, type Sample } from './helpers/prometheus';
 
 const EXAMPLE = join(REPO_ROOT, 'examples', 'prometheus', 'server.cjs');
-/** Upper bound for each wait: a process starting, Prometheus catching up with the calls. */
-const WAIT_MS = 30_000;
-const POLL_MS = 250;
-
-/** `/usr/bin/prometheus`, else `prometheus` in PATH, else undefined. */
-function findPrometheus(): string | undefined {
-  const dirs = ['/usr/bin', ...(process.env.PATH ?? '').split(delimiter).filter((d) => d !== '')];
-  for (const dir of dirs) {
-    const candidate = join(dir, 'prometheus');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-const PROMETHEUS = findPrometheus();
-const SKIP =
-  PROMETHEUS === undefined
-    ? 'Prometheus is not installed: no /usr/bin/prometheus and no prometheus in PATH (apt-get install prometheus; .ci/run does)'
-    : false;
 /** On MCP_SDK_MAJOR=2 this file skips: examples/prometheus is written against @modelcontextprotocol/sdk 1.x. */
 const V1_ONLY = v1Only('examples/prometheus is written against @modelcontextprotocol/sdk 1.x');
-
-/** `n` distinct free loopback ports (held open together, so they differ, then released). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => {
-      const server = createServer();
-      return new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve(server));
-      });
-    }),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A child process with its output kept for failure messages. */
-class Child {
-  readonly proc: ChildProcess;
-  stdout = '';
-  stderr = '';
-  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private readonly exited: Promise<void>;
-
-  constructor(
-    readonly name: string,
-    command: string,
-    args: string[],
-    env: NodeJS.ProcessEnv,
-  ) {
-    this.proc = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
-    this.proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => {
-      this.proc.once('error', (error) => {
-        this.stderr += `\nspawn error: ${error.message}`;
-        this.exit ??= { code: null, signal: null };
-        resolve();
-      });
-      this.proc.once('exit', (code, signal) => {
-        this.exit = { code, signal };
-        resolve();
-      });
-    });
-  }
-
-  describe(): string {
-    const status = this.exit === undefined ? 'running' : `exited (code ${this.exit.code}, signal ${this.exit.signal})`;
-    return `${this.name} ${status}\n--- stdout ---\n${this.stdout.slice(-4000)}\n--- stderr ---\n${this.stderr.slice(-4000)}`;
-  }
-
-  /** Waits until `ready()` holds; fails if the process exits first or after WAIT_MS. */
-  async waitUntil(what: string, ready: () => boolean | Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-      if (this.exit !== undefined) throw new Error(`${this.name} exited while waiting for ${what}\n${this.describe()}`);
-      if (await ready()) return;
-      if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}\n${this.describe()}`);
-      await sleep(100);
-    }
-  }
-
-  /** SIGTERM, then SIGKILL if it has not exited within 5 s. */
-  async stop(): Promise<void> {
-    if (this.exit !== undefined) return;
-    this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
-
-interface Sample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
 
 /** TCP sockets `pid` listens on, as `address:port` (Linux: /proc/<pid>/fd and /proc/net/tcp{,6}). */
 function listeningAddresses(pid: number): string[] {
@@ -171,18 +67,8 @@ describe('metrics in a real Prometheus (examples/prometheus)', { skip: V1_ONLY |
   let StreamableHTTPClientTransport: Any;
 
   /** Runs an instant query; the result vector, or undefined when Prometheus did not answer. */
-  async function query(promql: string): Promise<Sample[] | undefined> {
-    try {
-      const url = `http://127.0.0.1:${prometheusPort}/api/v1/query?query=${encodeURIComponent(promql)}`;
-      const response = await fetch(url);
-      const body = (await response.json()) as { status: string; data?: { resultType: string; result: Sample[] }; error?: string };
-      if (body.status !== 'success') throw new Error(`Prometheus rejected ${promql}: ${body.error}`);
-      assert.equal(body.data!.resultType, 'vector');
-      return body.data!.result;
-    } catch (error) {
-      if (error instanceof Error && error.message.startsWith('Prometheus rejected')) throw error;
-      return undefined;
-    }
+  function query(promql: string): Promise<Sample[] | undefined> {
+    return instantQuery(prometheusPort, promql);
   }
 
   /** The result as `{ "label1 label2": value }`; a label the series does not have is `-`. */
@@ -231,36 +117,7 @@ describe('metrics in a real Prometheus (examples/prometheus)', { skip: V1_ONLY |
     example = new Child('examples/prometheus/server.cjs', process.execPath, [EXAMPLE], childEnv({ MCP_PORT: String(mcpPort), METRICS_PORT: String(metricsPort) }));
     await example.waitUntil('the example to listen', () => example.stdout.includes('\n'));
 
-    const config = [
-      'global:',
-      '  scrape_interval: 1s',
-      '  scrape_timeout: 1s',
-      'scrape_configs:',
-      '  - job_name: mcp-example',
-      '    static_configs:',
-      `      - targets: ['127.0.0.1:${metricsPort}']`,
-      '',
-    ].join('\n');
-    writeFileSync(join(tmp, 'prometheus.yml'), config);
-    mkdirSync(join(tmp, 'data'));
-    prometheus = new Child(
-      'prometheus',
-      PROMETHEUS!,
-      [
-        `--config.file=${join(tmp, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(tmp, 'data')}`,
-        `--web.listen-address=127.0.0.1:${prometheusPort}`,
-        '--log.level=warn',
-      ],
-      { PATH: process.env.PATH ?? '', HOME: tmp },
-    );
-    await prometheus.waitUntil('Prometheus to be ready', async () => {
-      try {
-        return (await fetch(`http://127.0.0.1:${prometheusPort}/-/ready`)).status === 200;
-      } catch {
-        return false;
-      }
-    });
+    prometheus = await startPrometheus({ dir: tmp, port: prometheusPort, job: 'mcp-example', targets: [`127.0.0.1:${metricsPort}`] });
   });
 
   after(async () => {
