@@ -511,7 +511,7 @@ describe('the chain and its files', () => {
     await s.close();
     const auditFiles = readdirSync(s.auditDir).sort();
     const before = auditFiles.map((f) => sha256(readFileSync(join(s.auditDir, f), 'utf8')));
-    assert.ok(auditFiles.every((f) => /\.jsonl$/.test(f)), `only audit segments in the audit directory: ${auditFiles.join(', ')}`);
+    assert.ok(auditFiles.every((f) => /\.jsonl$|^chains\.registry$/.test(f)), `only audit segments and the chain registry in the audit directory: ${auditFiles.join(', ')}`);
     const logFiles = readdirSync(logDir);
     assert.ok(logFiles.length >= 1 && logFiles.every((f) => /^ops\.\d+\.log$/.test(f)), `only log files in the log directory: ${logFiles.join(', ')}`);
     const logLines = logFiles.flatMap((f) => readFileSync(join(logDir, f), 'utf8').split('\n').filter((l) => l !== ''));

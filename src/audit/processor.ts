@@ -1,4 +1,5 @@
-import { diag, SpanKind, type Context, type HrTime, type Span } from '@opentelemetry/api';
+/* The audit span processor: one record per audited MCP operation (who, what, when, outcome), handed to a sink. */
+import { SpanKind, type Context, type HrTime, type Span } from '@opentelemetry/api';
 import { ATTR_CLIENT_ADDRESS } from '@opentelemetry/semantic-conventions';
 import { envFlag } from '../env';
 import { addRequestObserver, type IncomingRequestInfo } from '../request-observers';
@@ -6,11 +7,11 @@ import { ATTR_MCP_METHOD_NAME } from '../semconv';
 import { isoMillis } from '../iso-time';
 import { summarizeMcpSpan, type McpSpanSummary, type ReadableSpanLike } from '../span-summary';
 import { canonicalJson } from './canonical';
+import { auditDiag } from './diagnostics';
 import { AppendOnlyFileSink, type AppendOnlyFileSinkOptions, type AuditSink } from './file-sink';
 import { errorCode } from './file-system';
 import { sha256Hex, type AuditActor, type AuditArguments, type AuditOperation } from './record';
 
-const LOG_PREFIX = 'opentelemetry-instrumentation-mcp: audit:';
 
 /** The methods audited unless configured otherwise. */
 export const DEFAULT_AUDITED_METHODS: readonly string[] = Object.freeze(['tools/call', 'resources/read', 'prompts/get', 'initialize']);
@@ -167,7 +168,7 @@ export class AuditSpanProcessor {
       if (summary === undefined) return;
       this.sink.append(this.operationOf(summary, span, pending));
     } catch (error) {
-      diag.error(`${LOG_PREFIX} could not make an audit record`, error);
+      auditDiag.error(`could not make an audit record`, error);
     }
   }
 
@@ -192,13 +193,13 @@ export class AuditSpanProcessor {
         this.remember(info.span.spanContext().spanId, pending);
       } else if (!this.warnedNotRecording) {
         this.warnedNotRecording = true;
-        diag.warn(
-          `${LOG_PREFIX} a ${info.method} request's span is not recorded (sampled out), so it is not audited; ` +
+        auditDiag.warn(
+          `a ${info.method} request's span is not recorded (sampled out), so it is not audited; ` +
             'wrap the sampler in McpRecordingSampler to audit every operation whatever is sampled',
         );
       }
     } catch (error) {
-      diag.error(`${LOG_PREFIX} could not read an incoming request`, error);
+      auditDiag.error(`could not read an incoming request`, error);
     }
     if (this.policy === 'reject' && !this.sink.healthy && !this.sink.probe()) {
       if (pending !== undefined) pending.refused = true;
@@ -212,7 +213,7 @@ export class AuditSpanProcessor {
       if (oldest !== undefined) this.pending.delete(oldest);
       if (!this.warnedEvicted) {
         this.warnedEvicted = true;
-        diag.warn(`${LOG_PREFIX} more than ${this.maxPending} audited requests in flight; the oldest lose their actor and digest`);
+        auditDiag.warn(`more than ${this.maxPending} audited requests in flight; the oldest lose their actor and digest`);
       }
     }
     this.pending.set(spanId, pending);
