@@ -74,14 +74,16 @@ export class Outage {
   /** Records a failure (reported once per outage) and starts retrying unless `closed`. */
   fail(error: unknown, closed: boolean): void {
     const code = errorCode(error);
+    const message = errorMessage(error);
+    const detail = message.startsWith(code) ? message : `${code}: ${message}`;
     if (this.failure === undefined) {
       this.failure = { since: new Date(this.now()).toISOString(), error: code };
       auditDiag.error(
-        `cannot write the audit trail in ${this.directory} (${code}: ${errorMessage(error)}); ` +
+        `cannot write the audit trail in ${this.directory} (${detail}); ` +
           `records are kept in memory (up to ${this.maxBacklog}) and written when it can write again`,
       );
     } else {
-      auditDiag.debug(`still cannot write (${code}: ${errorMessage(error)})`);
+      auditDiag.debug(`still cannot write (${detail})`);
     }
     if (this.retryTimer === undefined && this.retryIntervalMs > 0 && !closed) {
       this.retryTimer = setInterval(this.retry, this.retryIntervalMs);
