@@ -271,6 +271,30 @@ describe('audit records', () => {
     assert.deepEqual(fixture.readOperations(e.auditDir)[1].args, { sha256: sha256('{"text":"env"}'), json: '{"text":"env"}' });
   });
 
+  test('recorded arguments: secret keys redacted (built-in and redactKeys, at any depth); the digest is of the arguments as sent; only redactArguments: false keeps them', async () => {
+    const args = { text: 'hi', apiKey: 'k-123', nested: { Password: 'p', list: [{ accessToken: 't', ok: 1 }] }, customerId: 'c-9' };
+    const sent = '{"apiKey":"k-123","customerId":"c-9","nested":{"Password":"p","list":[{"accessToken":"t","ok":1}]},"text":"hi"}';
+    const redacted = '{"apiKey":"[REDACTED]","customerId":"[REDACTED]","nested":{"Password":"[REDACTED]","list":[{"accessToken":"[REDACTED]","ok":1}]},"text":"hi"}';
+    const s = await startSession({ audit: { recordArguments: true, redactKeys: ['customerid'], maxArgumentsLength: 4096 } });
+    await s.client.callTool({ name: 'note', arguments: args });
+    await s.client.callTool({ name: 'note', arguments: { text: 'plain' } });
+    await s.close();
+    const [, secret, plain] = fixture.readOperations(s.auditDir);
+    assert.deepEqual(secret.args, { json: redacted, redacted: true, sha256: sha256(sent) });
+    assert.deepEqual(plain.args, { json: '{"text":"plain"}', sha256: sha256('{"text":"plain"}') });
+    assert.equal(readFileSync(join(s.auditDir, readdirSync(s.auditDir).find((f) => f.endsWith('.jsonl'))!), 'utf8').includes('k-123'), false);
+
+    const cut = await startSession({ audit: { recordArguments: true, maxArgumentsLength: 20 } });
+    await cut.client.callTool({ name: 'note', arguments: args });
+    await cut.close();
+    assert.deepEqual(fixture.readOperations(cut.auditDir)[1].args, { json: redacted.slice(0, 20), redacted: true, sha256: sha256(sent), truncated: true });
+
+    const verbatim = await startSession({ audit: { recordArguments: true, redactArguments: false } });
+    await verbatim.client.callTool({ name: 'note', arguments: args });
+    await verbatim.close();
+    assert.deepEqual(fixture.readOperations(verbatim.auditDir)[1].args, { json: sent, sha256: sha256(sent) });
+  });
+
   test('configurable methods and sides: client-side records name the server, carry no actor and no digest', async () => {
     const s = await startSession({ audit: { methods: ['tools/call', 'tools/list'], sides: ['server', 'client'] } });
     await s.client.listTools();
