@@ -3,46 +3,30 @@
  * (under /proc, where Node 20's recursive mkdir loops forever) fails the sink with a diagnostic, and
  * the failure policy decides — real child processes, each bounded by a timeout.
  */
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppendOnlyFileSink } from '../src/audit';
 import { safeMkdir } from '../src/safe-mkdir';
-import { mcpSdk } from './helpers/mcp';
+import { auditServers } from './helpers/audit';
 import { childEnv, fixture, REPO_ROOT } from './helpers/sdk';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const UNCREATABLE = '/proc/nonexistent/x';
 const onProcfs = existsSync('/proc/self');
-const children: any[] = [];
-after(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+const servers = auditServers();
 
-/** Starts the audited stdio server of the crash test on `directory`; answers within `timeoutMs` or fails. */
-async function startServer(directory: string, policy: 'continue' | 'reject'): Promise<{ client: any; connected: Promise<void>; stderr: () => string }> {
-  const { Client, StdioClientTransport } = mcpSdk();
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [fixture('audit-server.cjs')],
-    env: childEnv({ AUDIT_DIR: directory, AUDIT_POLICY: policy }) as Record<string, string>,
-    stderr: 'pipe',
-  });
-  const chunks: string[] = [];
-  transport.stderr?.on('data', (chunk: Buffer) => chunks.push(String(chunk)));
-  const client = new Client({ name: 'misconfigured-test', version: '1.0.0' });
-  const connected = client.connect(transport, { timeout: 20_000 }) as Promise<void>;
-  // The process exists once start() ran (inside connect).
-  await new Promise((resolve) => setImmediate(resolve));
-  if (transport._process !== undefined) children.push(transport._process);
-  return { client, connected, stderr: () => chunks.join('') };
+/** The audited stdio server on `directory`, with a client whose `initialize` must be answered within 20 s. */
+function startServer(directory: string, policy: 'continue' | 'reject'): { client: any; connected: Promise<void>; stderr: () => string } {
+  const { client, connected, stderr } = servers.start({ AUDIT_DIR: directory, AUDIT_POLICY: policy }, { timeout: 20_000 });
+  return { client, connected, stderr: () => stderr.join('') };
 }
 
 describe('an audit directory the file system cannot create', { skip: !onProcfs && 'no /proc here' }, () => {
   test('policy continue: initialize and a tool call are answered; the sink fails with a diagnostic', async () => {
-    const s = await startServer(UNCREATABLE, 'continue');
+    const s = startServer(UNCREATABLE, 'continue');
     await s.connected;
     const result = await s.client.callTool({ name: 'note', arguments: { text: 'a' } }, undefined, { timeout: 20_000 });
     assert.equal(result.content[0].text, 'noted a');
@@ -54,7 +38,7 @@ describe('an audit directory the file system cannot create', { skip: !onProcfs &
   });
 
   test('policy reject: audited requests are refused with its error, at once', async () => {
-    const s = await startServer(UNCREATABLE, 'reject');
+    const s = startServer(UNCREATABLE, 'reject');
     // `initialize` is audited: refused, not left unanswered.
     await assert.rejects(s.connected, (error: any) => error?.code === -32603 && /The audit trail cannot be written; the request is refused/.test(error.message));
     await s.client.close();

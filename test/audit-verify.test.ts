@@ -2,47 +2,24 @@
  * `mcp-otel audit verify` and the canonical JSON the chain is hashed over: every kind of tampering is
  * found and located (file, line, what), HMAC chains need their key, and the CLI's exit statuses.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, cpSync, readdirSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diag } from '@opentelemetry/api';
 import { AppendOnlyFileSink, canonicalJson, verifyAuditTrail, type AuditOperation, type AuditVerifyResult } from '../src/audit';
 import { canonicalSplit, joinSplit, joinSplitWith } from '../src/audit/canonical';
 import { keyIdOf, recordHash } from '../src/audit/record';
 import { run } from '../src/cli/audit';
+import { auditOperation, auditTempDirs, segmentLines, segmentRecord } from './helpers/audit';
 import { REPO_ROOT } from './helpers/sdk';
 
-const temporary: string[] = [];
-after(() => {
-  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mcp-audit-verify-'));
-  temporary.push(dir);
-  return dir;
-}
+const tempDir = auditTempDirs('mcp-audit-verify-');
 
-let span = 0;
 function operation(n: number): AuditOperation {
-  span += 1;
-  return {
-    type: 'op',
-    ts: `2025-03-01T12:00:${String(n % 60).padStart(2, '0')}.000Z`,
-    start: `2025-03-01T12:00:${String(n % 60).padStart(2, '0')}.000Z`,
-    durationMs: 1.5,
-    side: 'server',
-    method: 'tools/call',
-    tool: 'note',
-    requestId: String(n),
-    outcome: 'ok',
-    actor: { clientId: 'client-42', scopes: ['tools:call'] },
-    args: { sha256: 'b'.repeat(64) },
-    traceId: 'a'.repeat(32),
-    spanId: span.toString(16).padStart(16, '0'),
-  };
+  const second = `2025-03-01T12:00:${String(n % 60).padStart(2, '0')}.000Z`;
+  return auditOperation(n, { ts: second, start: second, durationMs: 1.5, actor: { clientId: 'client-42', scopes: ['tools:call'] }, args: { sha256: 'b'.repeat(64) } });
 }
 
 async function writeTrail(dir: string, options: { name?: string; hmacKey?: string; ops?: number } = {}): Promise<void> {
@@ -53,14 +30,10 @@ async function writeTrail(dir: string, options: { name?: string; hmacKey?: strin
 }
 
 const seg = (n: number) => `trail-${String(n).padStart(6, '0')}.jsonl`;
-function lines(file: string): string[] {
-  return readFileSync(file, 'utf8').split('\n').slice(0, -1);
-}
+const lines = segmentLines;
+const record = segmentRecord;
 function writeLines(file: string, content: string[]): void {
   writeFileSync(file, content.map((l) => `${l}\n`).join(''));
-}
-function record(file: string, line: number): any {
-  return JSON.parse(lines(file)[line - 1]!);
 }
 
 function broken(result: AuditVerifyResult): { file: string; line: number; message: string } {
