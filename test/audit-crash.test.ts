@@ -4,51 +4,31 @@
  * the client before the kill is in the trail; after a restart in the same directory (which finds a
  * torn last line, as a power loss would leave) and more calls, the whole trail verifies as one chain.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SpanKind, trace, type Span } from '@opentelemetry/api';
 import { McpInstrumentation } from '../src';
 import { canonicalJson, verifyAuditTrail } from '../src/audit';
 import { setupOtel, waitFor } from './helpers/otel';
-import { childEnv, fixture } from './helpers/sdk';
-import { mcpSdk } from './helpers/mcp';
+import { auditScenario, auditServers, auditTempDirs } from './helpers/audit';
 
 const otel = setupOtel();
 new McpInstrumentation();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const scenario = require('../../test/fixtures/audit-scenario.cjs');
+const scenario = auditScenario;
+const root = auditTempDirs('mcp-audit-crash-')();
+const servers = auditServers();
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-const root = mkdtempSync(join(tmpdir(), 'mcp-audit-crash-'));
-const children: any[] = [];
-after(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  rmSync(root, { recursive: true, force: true });
-});
-
 const tracer = trace.getTracer('audit-crash-test');
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 async function startServer(auditDir: string): Promise<{ client: any; child: any; stderr: string[] }> {
-  const { Client, StdioClientTransport } = mcpSdk();
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [fixture('audit-server.cjs')],
-    env: childEnv({ AUDIT_DIR: auditDir }) as Record<string, string>,
-    stderr: 'pipe',
-  });
-  const client = new Client(scenario.AUDIT_CLIENT_INFO);
-  await client.connect(transport);
-  const child = transport._process;
+  const { client, connected, child, stderr } = servers.start({ AUDIT_DIR: auditDir });
+  await connected;
   assert.ok(child !== undefined && typeof child.pid === 'number', 'the server process');
-  children.push(child);
-  const stderr: string[] = [];
-  // The SDK's stderr stream of the child (a pass-through in newer SDKs): it holds what came before this.
-  transport.stderr?.on('data', (chunk: Buffer) => stderr.push(String(chunk)));
   return { client, child, stderr };
 }
 

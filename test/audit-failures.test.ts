@@ -5,17 +5,15 @@
  * directory — each under both failure policies — plus a torn tail left by a dead writer, and the
  * durability modes (fsync per record, per interval, at shutdown).
  */
-import { after, before, beforeEach, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { diag, DiagLogLevel } from '@opentelemetry/api';
 import * as sdkTrace from '@opentelemetry/sdk-trace';
-import { McpInstrumentation } from '../src';
 import {
   AppendOnlyFileSink,
   AuditSpanProcessor,
@@ -27,52 +25,16 @@ import {
   type AuditOperation,
 } from '../src/audit';
 import { recordHash } from '../src/audit/record';
-import { setupOtel, waitFor } from './helpers/otel';
-import { mcpSdk, type McpSdk } from './helpers/mcp';
+import { auditOperation, auditScenario, auditSessions, auditTempDirs, captureDiag, type AuditSession } from './helpers/audit';
+import { waitFor } from './helpers/otel';
 
-setupOtel();
-const instrumentation = new McpInstrumentation();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const fixture = require('../../test/fixtures/audit-scenario.cjs');
+const tempDir = auditTempDirs('mcp-audit-fail-');
+const diagMessages = captureDiag();
+const sessions = auditSessions(tempDir);
+const instrumentation = sessions.instrumentation;
+const fixture = auditScenario;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-let mcp: McpSdk;
-let Client: any;
-let InMemoryTransport: any;
-
-const diagMessages: string[] = [];
-before(() => {
-  mcp = mcpSdk();
-  ({ Client, InMemoryTransport } = mcp);
-  const push = (level: string) => (message: string, ...args: unknown[]) => {
-    diagMessages.push(`${level}: ${[message, ...args.map((a) => (a instanceof Error ? a.message : String(a)))].join(' ')}`);
-  };
-  diag.setLogger(
-    { error: push('error'), warn: push('warn'), info: push('info'), debug: () => {}, verbose: () => {} },
-    { logLevel: DiagLogLevel.INFO, suppressOverrideMessage: true },
-  );
-});
-beforeEach(() => {
-  diagMessages.length = 0;
-});
-
-const temporary: string[] = [];
-after(() => {
-  for (const dir of temporary) {
-    try {
-      chmodSync(dir, 0o700);
-    } catch {
-      /* gone */
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mcp-audit-fail-'));
-  temporary.push(dir);
-  return dir;
-}
-
 function systemError(code: string, syscall: string, path?: string): NodeJS.ErrnoException {
   const messages: Record<string, string> = { ENOSPC: 'no space left on device', EACCES: 'permission denied' };
   return Object.assign(new Error(`${code}: ${messages[code] ?? code}, ${syscall}${path !== undefined ? ` '${path}'` : ''}`), { code, syscall, path });
@@ -114,43 +76,13 @@ class FaultyFileSystem {
   }
 }
 
-interface Session {
-  client: any;
-  handled: string[];
-  sink: AppendOnlyFileSink;
-  note(text: string): Promise<string>;
-  close(): Promise<void>;
-}
-
-async function startSession(policy: AuditFailurePolicy, file: AppendOnlyFileSinkOptions): Promise<Session> {
-  const processor = new AuditSpanProcessor({ failurePolicy: policy, file: { retryIntervalMs: 0, ...file } });
-  const provider = new sdkTrace.TracerProvider({ spanProcessors: [processor] });
-  instrumentation.setTracerProvider(provider);
-  const handled: string[] = [];
-  const server = fixture.createAuditedServer(mcp, handled);
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverTransport);
-  const client = new Client(fixture.AUDIT_CLIENT_INFO);
-  await client.connect(clientTransport);
-  return {
-    client,
-    handled,
-    sink: processor.sink as AppendOnlyFileSink,
-    note: async (text) => {
-      const result = await client.callTool({ name: 'note', arguments: { text } });
-      return result.content[0].text;
-    },
-    close: async () => {
-      await client.close();
-      await server.close();
-      await provider.shutdown();
-    },
-  };
+function startSession(policy: AuditFailurePolicy, file: AppendOnlyFileSinkOptions): Promise<AuditSession> {
+  return sessions.start({ audit: { failurePolicy: policy, file: { retryIntervalMs: 0, ...file } } });
 }
 
 const REFUSED = 'The audit trail cannot be written; the request is refused';
 function isRefusal(error: any): boolean {
-  return error?.code === -32603 && error.message === mcp.expect.clientErrorMessage(-32603, REFUSED);
+  return error?.code === -32603 && error.message === sessions.mcp.expect.clientErrorMessage(-32603, REFUSED);
 }
 
 /** `op` records as `method[:text] outcome` (text from the argument digest, mapped back). */
@@ -315,10 +247,11 @@ describe('permission denied', () => {
       denyWrites(t, dir, faulty);
       if (policy === 'reject') {
         // Fail closed from the first request: even initialize is refused.
+        const { Client, InMemoryTransport } = sessions.mcp as any;
         const processor = new AuditSpanProcessor({ failurePolicy: policy, file: { directory: dir, name: 'ro', fs: faulty.fs, retryIntervalMs: 0 } });
         const provider = new sdkTrace.TracerProvider({ spanProcessors: [processor] });
         instrumentation.setTracerProvider(provider);
-        const server = fixture.createAuditedServer(mcp, []);
+        const server = fixture.createAuditedServer(sessions.mcp, []);
         const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
         await server.connect(serverTransport);
         await assert.rejects(new Client(fixture.AUDIT_CLIENT_INFO).connect(clientTransport), isRefusal);
@@ -397,23 +330,7 @@ function statMode(path: string): number {
   return fs.statSync(path).mode & 0o777;
 }
 
-let span = 0;
-function operation(n: number): AuditOperation {
-  span += 1;
-  return {
-    type: 'op',
-    ts: '2025-03-01T12:00:00.000Z',
-    start: '2025-03-01T12:00:00.000Z',
-    durationMs: 1,
-    side: 'server',
-    method: 'tools/call',
-    tool: 'note',
-    requestId: String(n),
-    outcome: 'ok',
-    traceId: 'a'.repeat(32),
-    spanId: span.toString(16).padStart(16, '0'),
-  };
-}
+const operation = (n: number): AuditOperation => auditOperation(n);
 
 describe('recovery and durability', () => {
   test('a torn tail left by a dead writer is reported, sealed (never overwritten) and the chain continues', async () => {

@@ -2,47 +2,24 @@
  * `mcp-otel audit verify` and the canonical JSON the chain is hashed over: every kind of tampering is
  * found and located (file, line, what), HMAC chains need their key, and the CLI's exit statuses.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, cpSync, readdirSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diag } from '@opentelemetry/api';
 import { AppendOnlyFileSink, canonicalJson, verifyAuditTrail, type AuditOperation, type AuditVerifyResult } from '../src/audit';
 import { canonicalSplit, joinSplit, joinSplitWith } from '../src/audit/canonical';
 import { keyIdOf, recordHash } from '../src/audit/record';
 import { run } from '../src/cli/audit';
+import { auditOperation, auditTempDirs, segmentLines, segmentRecord } from './helpers/audit';
 import { REPO_ROOT } from './helpers/sdk';
 
-const temporary: string[] = [];
-after(() => {
-  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mcp-audit-verify-'));
-  temporary.push(dir);
-  return dir;
-}
+const tempDir = auditTempDirs('mcp-audit-verify-');
 
-let span = 0;
 function operation(n: number): AuditOperation {
-  span += 1;
-  return {
-    type: 'op',
-    ts: `2025-03-01T12:00:${String(n % 60).padStart(2, '0')}.000Z`,
-    start: `2025-03-01T12:00:${String(n % 60).padStart(2, '0')}.000Z`,
-    durationMs: 1.5,
-    side: 'server',
-    method: 'tools/call',
-    tool: 'note',
-    requestId: String(n),
-    outcome: 'ok',
-    actor: { clientId: 'client-42', scopes: ['tools:call'] },
-    args: { sha256: 'b'.repeat(64) },
-    traceId: 'a'.repeat(32),
-    spanId: span.toString(16).padStart(16, '0'),
-  };
+  const second = `2025-03-01T12:00:${String(n % 60).padStart(2, '0')}.000Z`;
+  return auditOperation(n, { ts: second, start: second, durationMs: 1.5, actor: { clientId: 'client-42', scopes: ['tools:call'] }, args: { sha256: 'b'.repeat(64) } });
 }
 
 async function writeTrail(dir: string, options: { name?: string; hmacKey?: string; ops?: number } = {}): Promise<void> {
@@ -53,14 +30,10 @@ async function writeTrail(dir: string, options: { name?: string; hmacKey?: strin
 }
 
 const seg = (n: number) => `trail-${String(n).padStart(6, '0')}.jsonl`;
-function lines(file: string): string[] {
-  return readFileSync(file, 'utf8').split('\n').slice(0, -1);
-}
+const lines = segmentLines;
+const record = segmentRecord;
 function writeLines(file: string, content: string[]): void {
   writeFileSync(file, content.map((l) => `${l}\n`).join(''));
-}
-function record(file: string, line: number): any {
-  return JSON.parse(lines(file)[line - 1]!);
 }
 
 function broken(result: AuditVerifyResult): { file: string; line: number; message: string } {
@@ -305,6 +278,82 @@ describe('verify', () => {
     assert.equal(open.chains[0]!.closed, false);
   });
 
+  test('a final newline removed (truncate -s -1): the last record of a sealed or an open segment is named', async () => {
+    const lastNewline = (dir: string, file: string) => {
+      const path = join(dir, file);
+      const content = lines(path);
+      truncateSync(path, readFileSync(path).length - 1);
+      return { line: content.length, seq: JSON.parse(content[content.length - 1]!).seq, byte: readFileSync(path).length };
+    };
+    // The last segment (ends with its close record) and a middle one (ends with its rotate record).
+    for (const file of [seg(segments), seg(2)]) {
+      const dir = copy();
+      const cut = lastNewline(dir, file);
+      const expected = { file, line: cut.line, message: `seq ${cut.seq}: the last record lacks its newline (byte ${cut.byte}): the file was cut, or its end edited` };
+      assert.deepEqual(broken(verifyAuditTrail(dir)), expected);
+      assert.deepEqual(broken(verifyAuditTrail(dir, { allowOpen: true })), expected, 'an open end does not excuse it');
+      assert.deepEqual(broken(verifyAuditTrail(join(dir, file))), expected, 'the file alone');
+    }
+    // An open segment: its writer is running.
+    const dir = tempDir();
+    diag.disable();
+    const sink = new AppendOnlyFileSink({ directory: dir, name: 'trail' });
+    sink.append(operation(1));
+    sink.append(operation(2));
+    assert.equal(verifyAuditTrail(dir, { allowOpen: true }).status, 'ok');
+    const cut = lastNewline(dir, seg(1));
+    assert.deepEqual(broken(verifyAuditTrail(dir, { allowOpen: true })), {
+      file: seg(1),
+      line: cut.line,
+      message: `seq ${cut.seq}: the last record lacks its newline (byte ${cut.byte}): the file was cut, or its end edited`,
+    });
+    await sink.close();
+  });
+
+  test('two chains in one directory: each reported (name, records, head); one removed whole is named from the registry', async () => {
+    const dir = tempDir();
+    await writeTrail(dir, { name: 'alpha', ops: 2 });
+    await writeTrail(dir, { name: 'beta', ops: 3 });
+    const registry = readFileSync(join(dir, 'chains.registry'), 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l));
+    assert.deepEqual(
+      registry.map((e) => [e.name, e.file, e.v]),
+      [
+        ['alpha', 'alpha-000001.jsonl', 1],
+        ['beta', 'beta-000001.jsonl', 1],
+      ],
+    );
+    const [alpha, beta] = registry.map((e) => e.chain);
+    const whole = verifyAuditTrail(dir);
+    assert.equal(whole.status, 'ok');
+    assert.deepEqual(whole.warnings, []);
+    const lastOf = (file: string) => record(join(dir, file), lines(join(dir, file)).length);
+    assert.deepEqual(
+      whole.chains.map((c) => [c.chain, c.name, c.records, c.lastSeq, c.lastHash]),
+      [
+        [alpha, 'alpha', 4, 4, lastOf('alpha-000001.jsonl').hash],
+        [beta, 'beta', 5, 5, lastOf('beta-000001.jsonl').hash],
+      ],
+    );
+
+    for (const file of readdirSync(dir).filter((f) => f.startsWith('beta-'))) unlinkSync(join(dir, file));
+    const removed = verifyAuditTrail(dir);
+    assert.equal(removed.status, 'ok', 'what is left is intact');
+    assert.deepEqual(removed.chains.map((c) => c.name), ['alpha']);
+    assert.deepEqual(removed.warnings, [
+      {
+        file: join(dir, 'chains.registry'),
+        line: 2,
+        message: `the chain ${beta} (beta, started ${registry[1].ts} in beta-000001.jsonl) is missing: none of its segments is in the directory (removed whole, or archived elsewhere)`,
+      },
+    ]);
+
+    // The registry removed too: said, since a chain removed whole can no longer be noticed.
+    unlinkSync(join(dir, 'chains.registry'));
+    assert.deepEqual(verifyAuditTrail(dir).warnings.map((w) => w.message), [
+      'no chain registry (chains.registry) in the directory: a chain removed whole cannot be noticed (trails written before the registry have none)',
+    ]);
+  });
+
   test('a removed segment: the first, one in the middle, the last, all', () => {
     const middle = copy();
     unlinkSync(join(middle, seg(2)));
@@ -467,8 +516,9 @@ describe('mcp-otel audit verify', () => {
     assert.equal(first, `ok: ${result.records} records, ${segments} segments`);
     assert.equal(
       second,
-      `chain ${chain}: ${segments} segment(s), ${result.records} records (15 operations), closed, head seq ${result.chains[0]!.lastSeq} ${result.chains[0]!.lastHash}`,
+      `chain ${chain} (trail): ${segments} segment(s), ${result.records} records (15 operations), closed, head seq ${result.chains[0]!.lastSeq} ${result.chains[0]!.lastHash}`,
     );
+    assert.equal(ok.stdout.split('\n').length, 3, 'no warning');
 
     const dir = copy();
     const file = join(dir, seg(2));
@@ -504,6 +554,36 @@ describe('mcp-otel audit verify', () => {
     assert.match(missing.stderr, /is keyed \(HMAC-SHA-256, key id [0-9a-f]{16}\): verify it with --key or --key-file/);
     assert.equal((await cli(['verify', dir, '--key', 'a', '--key-file', keyFile])).status, 2);
     assert.equal((await cli(['verify', dir, '--head', 'zz'])).status, 2);
+  });
+
+  test('every chain on a line of its own; a chain removed whole is a warning line (exit 0); a cut final newline is broken (exit 1)', async () => {
+    const dir = tempDir();
+    await writeTrail(dir, { name: 'alpha', ops: 1 });
+    await writeTrail(dir, { name: 'beta', ops: 1 });
+    const both = await cli(['verify', dir]);
+    assert.equal(both.status, 0);
+    assert.deepEqual(
+      both.stdout.split('\n').map((l) => l.replace(/[0-9a-f-]{36}/, 'ID').replace(/[0-9a-f]{64}/, 'HASH')),
+      [
+        'ok: 6 records, 2 segments',
+        'chain ID (alpha): 1 segment(s), 3 records (1 operations), closed, head seq 3 HASH',
+        'chain ID (beta): 1 segment(s), 3 records (1 operations), closed, head seq 3 HASH',
+        '',
+      ],
+    );
+    for (const file of readdirSync(dir).filter((f) => f.startsWith('beta-'))) unlinkSync(join(dir, file));
+    const warning = verifyAuditTrail(dir).warnings[0]!;
+    const removed = await cli(['verify', dir]);
+    assert.equal(removed.status, 0);
+    assert.equal(removed.stdout.split('\n')[2], `warning: ${join(dir, 'chains.registry')}:2: ${warning.message}`);
+    assert.match(warning.message, /^the chain [0-9a-f-]{36} \(beta, started .+ in beta-000001\.jsonl\) is missing/);
+
+    const segment = join(dir, 'alpha-000001.jsonl');
+    truncateSync(segment, readFileSync(segment).length - 1);
+    const cut = await cli(['verify', dir]);
+    assert.equal(cut.status, 1);
+    assert.equal(cut.stdout, `broken: ${segment}:3: ${verifyAuditTrail(dir).problem!.message}\nwarning: ${join(dir, 'chains.registry')}:2: ${warning.message}\n`);
+    assert.match(cut.stdout, /the last record lacks its newline/);
   });
 
   test('the installed command: exit statuses through mcp-otel', () => {

@@ -4,16 +4,15 @@
  * independence, the chain across rotation (size and day), file modes and flags, one writer per chain,
  * and the audit trail kept apart from the JSON-line log.
  */
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { diag, DiagLogLevel, SpanKind } from '@opentelemetry/api';
+import { SpanKind } from '@opentelemetry/api';
 import * as sdkTrace from '@opentelemetry/sdk-trace';
-import { McpInstrumentation } from '../src';
 import { McpRecordingSampler } from '../src/sampler';
 import { requestObservers } from '../src/request-observers';
 import { JsonLogSpanProcessor } from '../src/json-log';
@@ -24,47 +23,17 @@ import {
   ENV_AUDIT_RECORD_ARGUMENTS,
   verifyAuditTrail,
   type AuditOperation,
-  type AuditSpanProcessorOptions,
 } from '../src/audit';
-import { only, setupOtel, type FinishedSpan } from './helpers/otel';
-import { mcpSdk, type McpSdk } from './helpers/mcp';
+import { auditOperation, auditScenario, auditSessions, auditTempDirs, captureDiag } from './helpers/audit';
+import { only, type FinishedSpan } from './helpers/otel';
 
-setupOtel();
-const instrumentation = new McpInstrumentation();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const fixture = require('../../test/fixtures/audit-scenario.cjs');
+const tempDir = auditTempDirs('mcp-audit-');
+const diagMessages = captureDiag();
+const sessions = auditSessions(tempDir);
+const startSession = sessions.start;
+const fixture = auditScenario;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-let mcp: McpSdk;
-let Client: any;
-let InMemoryTransport: any;
-
-const diagMessages: string[] = [];
-before(() => {
-  mcp = mcpSdk();
-  ({ Client, InMemoryTransport } = mcp);
-  const push = (level: string) => (message: string, ...args: unknown[]) => {
-    diagMessages.push(`${level}: ${[message, ...args.map((a) => (a instanceof Error ? a.message : String(a)))].join(' ')}`);
-  };
-  diag.setLogger(
-    { error: push('error'), warn: push('warn'), info: push('info'), debug: () => {}, verbose: () => {} },
-    { logLevel: DiagLogLevel.INFO, suppressOverrideMessage: true },
-  );
-});
-beforeEach(() => {
-  diagMessages.length = 0;
-});
-
-const temporary: string[] = [];
-after(() => {
-  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mcp-audit-'));
-  temporary.push(dir);
-  return dir;
-}
-
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -75,62 +44,6 @@ const AUTH = {
   scopes: ['tools:call', 'prompts:get'],
   extra: { sub: 'user-7' },
 };
-
-interface Session {
-  client: any;
-  server: any;
-  handled: string[];
-  auditDir: string;
-  processor: AuditSpanProcessor;
-  /** The spans exported (filled by `close`: the exporter forgets them at shutdown). */
-  spans: FinishedSpan[];
-  close(): Promise<void>;
-}
-
-async function startSession(
-  options: {
-    audit?: Partial<AuditSpanProcessorOptions>;
-    sampler?: sdkTrace.Sampler;
-    authInfo?: unknown;
-    sessionId?: string;
-    processors?: sdkTrace.SpanProcessor[];
-  } = {},
-): Promise<Session> {
-  const auditDir = join(tempDir(), 'audit');
-  const processor = new AuditSpanProcessor({ directory: auditDir, ...options.audit });
-  const exporter = new sdkTrace.InMemorySpanExporter();
-  const provider = new sdkTrace.TracerProvider({
-    spanProcessors: [processor, new sdkTrace.SimpleSpanProcessor({ exporter } as any), ...(options.processors ?? [])],
-    ...(options.sampler !== undefined ? { sampler: options.sampler } : {}),
-  });
-  instrumentation.setTracerProvider(provider);
-  const handled: string[] = [];
-  const server = fixture.createAuditedServer(mcp, handled);
-  const client = new Client(fixture.AUDIT_CLIENT_INFO);
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  if (options.sessionId !== undefined) serverTransport.sessionId = options.sessionId;
-  if (options.authInfo !== undefined) {
-    const send = clientTransport.send.bind(clientTransport);
-    clientTransport.send = (message: unknown, sendOptions?: object) => send(message, { ...sendOptions, authInfo: options.authInfo });
-  }
-  await server.connect(serverTransport);
-  await client.connect(clientTransport);
-  const session: Session = {
-    client,
-    server,
-    handled,
-    auditDir,
-    processor,
-    spans: [],
-    close: async () => {
-      await client.close();
-      await server.close();
-      session.spans = [...exporter.getFinishedSpans()];
-      await provider.shutdown();
-    },
-  };
-  return session;
-}
 
 /** A record without the fields that vary from run to run (checked separately). */
 function stable(record: any): any {
@@ -269,6 +182,30 @@ describe('audit records', () => {
     await e.client.callTool({ name: 'note', arguments: { text: 'env' } });
     await e.close();
     assert.deepEqual(fixture.readOperations(e.auditDir)[1].args, { sha256: sha256('{"text":"env"}'), json: '{"text":"env"}' });
+  });
+
+  test('recorded arguments: secret keys redacted (built-in and redactKeys, at any depth); the digest is of the arguments as sent; only redactArguments: false keeps them', async () => {
+    const args = { text: 'hi', apiKey: 'k-123', nested: { Password: 'p', list: [{ accessToken: 't', ok: 1 }] }, customerId: 'c-9' };
+    const sent = '{"apiKey":"k-123","customerId":"c-9","nested":{"Password":"p","list":[{"accessToken":"t","ok":1}]},"text":"hi"}';
+    const redacted = '{"apiKey":"[REDACTED]","customerId":"[REDACTED]","nested":{"Password":"[REDACTED]","list":[{"accessToken":"[REDACTED]","ok":1}]},"text":"hi"}';
+    const s = await startSession({ audit: { recordArguments: true, redactKeys: ['customerid'], maxArgumentsLength: 4096 } });
+    await s.client.callTool({ name: 'note', arguments: args });
+    await s.client.callTool({ name: 'note', arguments: { text: 'plain' } });
+    await s.close();
+    const [, secret, plain] = fixture.readOperations(s.auditDir);
+    assert.deepEqual(secret.args, { json: redacted, redacted: true, sha256: sha256(sent) });
+    assert.deepEqual(plain.args, { json: '{"text":"plain"}', sha256: sha256('{"text":"plain"}') });
+    assert.equal(readFileSync(join(s.auditDir, readdirSync(s.auditDir).find((f) => f.endsWith('.jsonl'))!), 'utf8').includes('k-123'), false);
+
+    const cut = await startSession({ audit: { recordArguments: true, maxArgumentsLength: 20 } });
+    await cut.client.callTool({ name: 'note', arguments: args });
+    await cut.close();
+    assert.deepEqual(fixture.readOperations(cut.auditDir)[1].args, { json: redacted.slice(0, 20), redacted: true, sha256: sha256(sent), truncated: true });
+
+    const verbatim = await startSession({ audit: { recordArguments: true, redactArguments: false } });
+    await verbatim.client.callTool({ name: 'note', arguments: args });
+    await verbatim.close();
+    assert.deepEqual(fixture.readOperations(verbatim.auditDir)[1].args, { json: sent, sha256: sha256(sent) });
   });
 
   test('configurable methods and sides: client-side records name the server, carry no actor and no digest', async () => {
@@ -511,7 +448,7 @@ describe('the chain and its files', () => {
     await s.close();
     const auditFiles = readdirSync(s.auditDir).sort();
     const before = auditFiles.map((f) => sha256(readFileSync(join(s.auditDir, f), 'utf8')));
-    assert.ok(auditFiles.every((f) => /\.jsonl$/.test(f)), `only audit segments in the audit directory: ${auditFiles.join(', ')}`);
+    assert.ok(auditFiles.every((f) => /\.jsonl$|^chains\.registry$/.test(f)), `only audit segments and the chain registry in the audit directory: ${auditFiles.join(', ')}`);
     const logFiles = readdirSync(logDir);
     assert.ok(logFiles.length >= 1 && logFiles.every((f) => /^ops\.\d+\.log$/.test(f)), `only log files in the log directory: ${logFiles.join(', ')}`);
     const logLines = logFiles.flatMap((f) => readFileSync(join(logDir, f), 'utf8').split('\n').filter((l) => l !== ''));
@@ -525,20 +462,4 @@ describe('the chain and its files', () => {
   });
 });
 
-let nextSpan = 0;
-function operation(n: number): AuditOperation {
-  nextSpan += 1;
-  return {
-    type: 'op',
-    ts: '2025-03-01T12:00:00.000Z',
-    start: '2025-03-01T12:00:00.000Z',
-    durationMs: 1,
-    side: 'server',
-    method: 'tools/call',
-    tool: 'note',
-    requestId: String(n),
-    outcome: 'ok',
-    traceId: 'a'.repeat(32),
-    spanId: nextSpan.toString(16).padStart(16, '0'),
-  };
-}
+const operation = (n: number): AuditOperation => auditOperation(n);

@@ -3,14 +3,13 @@
  * newest chain in the directory whose writer is gone (default names) — found by reading the ends of
  * segment files, never by trusting anything but valid, hash-checked records.
  */
-import { diag } from '@opentelemetry/api';
 import { join } from 'node:path';
+import { auditDiag } from './diagnostics';
 import { errorMessage, type AuditFileSystem } from './file-system';
 import { readRecordLine } from './line';
 import type { ChainLocks } from './lock';
 import { parseSegmentFileName, type AuditHashAlgorithm, type AuditRecord } from './record';
 
-const LOG_PREFIX = 'opentelemetry-instrumentation-mcp: audit:';
 /** How far back from the end of a segment the last whole record is looked for. */
 const TAIL_SCAN_LIMIT = 8 * 1024 * 1024;
 const HEAD_SCAN_LIMIT = 256 * 1024;
@@ -73,7 +72,7 @@ export function findChainTail(search: TailSearch): TailFound {
   if (own !== undefined) {
     const ownFileNumber = Math.max(...own.map((s) => s.n));
     const tail = baseTail(search, name, own);
-    if (tail === undefined) diag.error(`${LOG_PREFIX} the existing chain ${name} in ${directory} cannot be continued; starting a new chain`);
+    if (tail === undefined) auditDiag.error(`the existing chain ${name} in ${directory} cannot be continued; starting a new chain`);
     return { tail, ownFileNumber, adoptedLock: undefined };
   }
   if (!search.adopt) return { tail: undefined, ownFileNumber: 0, adoptedLock: undefined };
@@ -95,7 +94,7 @@ export function findChainTail(search: TailSearch): TailFound {
     const tail = baseTail(search, candidate.base, candidate.segments);
     if (tail === undefined) continue;
     if (!search.locks.take(candidate.base, false)) continue; // its writer is alive
-    diag.info(`${LOG_PREFIX} continuing the chain of ${tail.file} (its writer is gone)`);
+    auditDiag.info(`continuing the chain of ${tail.file} (its writer is gone)`);
     return { tail, ownFileNumber: 0, adoptedLock: candidate.base };
   }
   return { tail: undefined, ownFileNumber: 0, adoptedLock: undefined };
@@ -110,7 +109,7 @@ function baseTail(search: TailSearch, base: string, segments: { file: string; n:
     try {
       ends = readSegmentEnds(search, path);
     } catch (error) {
-      diag.warn(`${LOG_PREFIX} cannot read ${path}: ${errorMessage(error)}`);
+      auditDiag.warn(`cannot read ${path}: ${errorMessage(error)}`);
       return undefined;
     }
     const { header, last } = ends;
@@ -118,7 +117,7 @@ function baseTail(search: TailSearch, base: string, segments: { file: string; n:
     // was whole): the chain ends in the file before, whose rotate record names this one.
     if (header === undefined && last === undefined && !ends.unchecked) continue;
     if (header === undefined || last === undefined) {
-      diag.warn(`${LOG_PREFIX} ${path} has no record this writer can check (another key, or not an audit segment)`);
+      auditDiag.warn(`${path} has no record this writer can check (another key, or not an audit segment)`);
       return undefined;
     }
     if (header.alg !== search.alg || header.keyId !== search.keyId) return undefined;
@@ -129,7 +128,7 @@ function baseTail(search: TailSearch, base: string, segments: { file: string; n:
       if (hasHeader(search, join(directory, next))) return undefined; // handed off already
     }
     if (ends.goodEnd < ends.size) {
-      diag.warn(`${LOG_PREFIX} ${path} ends with ${ends.size - ends.goodEnd} byte(s) that are not a whole record (a crash mid-write); they will be sealed`);
+      auditDiag.warn(`${path} ends with ${ends.size - ends.goodEnd} byte(s) that are not a whole record (a crash mid-write); they will be sealed`);
     }
     return { base, file, header, last, goodEnd: ends.goodEnd };
   }

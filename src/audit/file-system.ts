@@ -1,3 +1,4 @@
+/* The file operations of the audit sink, injectable so that tests can make any of them fail. */
 import * as fs from 'node:fs';
 
 /**
@@ -13,7 +14,8 @@ export interface AuditFileSystem {
   fsyncSync(fd: number): void;
   fstatSync(fd: number): { size: number; nlink: number };
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number;
-  mkdirSync(path: string, options: { recursive: true; mode: number }): unknown;
+  /** Creates one directory level (the sink creates missing parents one by one, never recursively). */
+  mkdirSync(path: string, options: { mode: number; recursive?: boolean }): unknown;
   readdirSync(path: string): string[];
   statSync(path: string): { size: number; mode: number; mtimeMs: number };
   readFileSync(path: string, encoding: 'utf8'): string;

@@ -1,6 +1,7 @@
 /*
- * The audit trail: a span processor that turns audited MCP operations into hash-chained records, the
- * append-only file sink they go to, and the verifier of the chain (`mcp-otel audit verify`).
+ * The public surface of the audit trail (the subpath `opentelemetry-instrumentation-mcp/audit`): the
+ * span processor that turns audited MCP operations into hash-chained records, the append-only file
+ * sink they go to, and the verifier of the chain (`mcp-otel audit verify`).
  */
 export {
   AuditSpanProcessor,

@@ -3,11 +3,10 @@
  * writer's pid, host, start time and a token of its own. A lock whose writer is gone is stale and
  * taken over; a live writer's is never.
  */
-import { diag } from '@opentelemetry/api';
 import { join } from 'node:path';
+import { auditDiag } from './diagnostics';
 import { errorCode, type AuditFileSystem } from './file-system';
 
-const LOG_PREFIX = 'opentelemetry-instrumentation-mcp: audit:';
 /** A lock file that does not parse is taken as stale once it is this old (a writer fills it at once). */
 const UNREADABLE_LOCK_STALE_MS = 10_000;
 
@@ -89,7 +88,7 @@ export class ChainLocks {
       const owner = this.readOwner(path);
       if (owner === undefined) continue; // removed meanwhile: try again
       if (owner === 'stale') {
-        diag.warn(`${LOG_PREFIX} removing the unreadable stale lock ${path}`);
+        auditDiag.warn(`removing the unreadable stale lock ${path}`);
         this.unlink(path);
         continue;
       }
@@ -99,19 +98,19 @@ export class ChainLocks {
       }
       const gone = owner.host === host && (owner.pid === process.pid ? !heldHere.has(path) : !isAlive(owner.pid));
       if (gone) {
-        diag.warn(`${LOG_PREFIX} taking over the lock ${path} of pid ${owner.pid}, which is not running`);
+        auditDiag.warn(`taking over the lock ${path} of pid ${owner.pid}, which is not running`);
         this.unlink(path);
         continue;
       }
       if (!strict) return false;
       throw new AuditLockError(
-        `${LOG_PREFIX} the chain ${base} in ${this.directory} is being written by pid ${owner.pid} on ${owner.host} ` +
+        `AppendOnlyFileSink: the chain ${base} in ${this.directory} is being written by pid ${owner.pid} on ${owner.host} ` +
           `(since ${owner.started}; lock ${path}). Two writers must not share a chain: give this one another name. ` +
           'If that process is gone (on another host), remove the lock file.',
       );
     }
     if (!strict) return false;
-    throw new AuditLockError(`${LOG_PREFIX} could not take the lock ${path}`);
+    throw new AuditLockError(`AppendOnlyFileSink: could not take the lock ${path}`);
   }
 
   /** Removes the lock of `base` if it is this sink's. */

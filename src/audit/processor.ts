@@ -1,16 +1,16 @@
-import { diag, SpanKind, type Context, type HrTime, type Span } from '@opentelemetry/api';
+/* The audit span processor: one record per audited MCP operation (who, what, when, outcome), handed to a sink. */
+import { SpanKind, type Context, type HrTime, type Span } from '@opentelemetry/api';
 import { ATTR_CLIENT_ADDRESS } from '@opentelemetry/semantic-conventions';
 import { envFlag } from '../env';
 import { addRequestObserver, type IncomingRequestInfo } from '../request-observers';
 import { ATTR_MCP_METHOD_NAME } from '../semconv';
 import { isoMillis } from '../iso-time';
 import { summarizeMcpSpan, type McpSpanSummary, type ReadableSpanLike } from '../span-summary';
-import { canonicalJson } from './canonical';
+import { argumentsRedactor, auditArguments, type ArgumentsPolicy } from './arguments';
+import { auditDiag } from './diagnostics';
 import { AppendOnlyFileSink, type AppendOnlyFileSinkOptions, type AuditSink } from './file-sink';
-import { errorCode } from './file-system';
-import { sha256Hex, type AuditActor, type AuditArguments, type AuditOperation } from './record';
+import type { AuditActor, AuditArguments, AuditOperation } from './record';
 
-const LOG_PREFIX = 'opentelemetry-instrumentation-mcp: audit:';
 
 /** The methods audited unless configured otherwise. */
 export const DEFAULT_AUDITED_METHODS: readonly string[] = Object.freeze(['tools/call', 'resources/read', 'prompts/get', 'initialize']);
@@ -48,14 +48,28 @@ export interface AuditSpanProcessorOptions {
    */
   sides?: ReadonlyArray<'server' | 'client'>;
   /**
-   * Put the arguments themselves (canonical JSON, cut at `maxArgumentsLength`) in records, not only
-   * their digest. They are user data: off by default. Also enabled by
+   * Put the arguments themselves (canonical JSON, secret keys redacted — see `redactArguments` — cut
+   * at `maxArgumentsLength`) in records, not only their digest. They are user data: off by default. Also enabled by
    * `OTEL_INSTRUMENTATION_MCP_AUDIT_RECORD_ARGUMENTS=true`.
    * @default false
    */
   recordArguments?: boolean;
   /** @default 4096 */
   maxArgumentsLength?: number;
+  /**
+   * With `recordArguments`, the values of secret-looking keys (authorization, password, token, api
+   * key, secret, cookie, credential… and `redactKeys`) are replaced by `[REDACTED]` in the recorded
+   * arguments, at any depth. The digest is always of the arguments as sent. Only an explicit `false`
+   * records them verbatim.
+   * @default true
+   */
+  redactArguments?: boolean;
+  /**
+   * More keys to redact in recorded arguments, as the instrumentation's `redactKeys`: strings match a
+   * key case-insensitively as a substring; regular expressions are tested as given.
+   * @default []
+   */
+  redactKeys?: ReadonlyArray<string | RegExp>;
   /** @default 'continue' */
   failurePolicy?: AuditFailurePolicy;
   /** @default -32603 */
@@ -110,8 +124,7 @@ export class AuditSpanProcessor {
   private readonly methods: ReadonlySet<string>;
   private readonly server: boolean;
   private readonly client: boolean;
-  private readonly recordArguments: boolean;
-  private readonly maxArgumentsLength: number;
+  private readonly args: ArgumentsPolicy;
   private readonly policy: AuditFailurePolicy;
   private readonly rejectErrorCode: number;
   private readonly maxPending: number;
@@ -130,9 +143,11 @@ export class AuditSpanProcessor {
     const sides = new Set(Array.isArray(options.sides) ? options.sides : ['server']);
     this.server = sides.has('server');
     this.client = sides.has('client');
-    this.recordArguments = options.recordArguments ?? envFlag(ENV_AUDIT_RECORD_ARGUMENTS) ?? false;
-    this.maxArgumentsLength =
-      typeof options.maxArgumentsLength === 'number' && options.maxArgumentsLength > 0 ? Math.floor(options.maxArgumentsLength) : 4096;
+    this.args = {
+      record: options.recordArguments ?? envFlag(ENV_AUDIT_RECORD_ARGUMENTS) ?? false,
+      maxLength: typeof options.maxArgumentsLength === 'number' && options.maxArgumentsLength > 0 ? Math.floor(options.maxArgumentsLength) : 4096,
+      redact: argumentsRedactor(options.redactArguments, options.redactKeys),
+    };
     if (options.failurePolicy !== undefined && options.failurePolicy !== 'continue' && options.failurePolicy !== 'reject') {
       throw new TypeError("AuditSpanProcessor: `failurePolicy` is 'continue' or 'reject'");
     }
@@ -167,7 +182,7 @@ export class AuditSpanProcessor {
       if (summary === undefined) return;
       this.sink.append(this.operationOf(summary, span, pending));
     } catch (error) {
-      diag.error(`${LOG_PREFIX} could not make an audit record`, error);
+      auditDiag.error(`could not make an audit record`, error);
     }
   }
 
@@ -188,17 +203,17 @@ export class AuditSpanProcessor {
     let pending: PendingRequest | undefined;
     try {
       if (info.span.isRecording()) {
-        pending = { actor: actorOf(info), args: this.argumentsOf(info.method, info.params), refused: false };
+        pending = { actor: actorOf(info), args: auditArguments(info.method, info.params, this.args), refused: false };
         this.remember(info.span.spanContext().spanId, pending);
       } else if (!this.warnedNotRecording) {
         this.warnedNotRecording = true;
-        diag.warn(
-          `${LOG_PREFIX} a ${info.method} request's span is not recorded (sampled out), so it is not audited; ` +
+        auditDiag.warn(
+          `a ${info.method} request's span is not recorded (sampled out), so it is not audited; ` +
             'wrap the sampler in McpRecordingSampler to audit every operation whatever is sampled',
         );
       }
     } catch (error) {
-      diag.error(`${LOG_PREFIX} could not read an incoming request`, error);
+      auditDiag.error(`could not read an incoming request`, error);
     }
     if (this.policy === 'reject' && !this.sink.healthy && !this.sink.probe()) {
       if (pending !== undefined) pending.refused = true;
@@ -212,34 +227,10 @@ export class AuditSpanProcessor {
       if (oldest !== undefined) this.pending.delete(oldest);
       if (!this.warnedEvicted) {
         this.warnedEvicted = true;
-        diag.warn(`${LOG_PREFIX} more than ${this.maxPending} audited requests in flight; the oldest lose their actor and digest`);
+        auditDiag.warn(`more than ${this.maxPending} audited requests in flight; the oldest lose their actor and digest`);
       }
     }
     this.pending.set(spanId, pending);
-  }
-
-  /** The digest (and, by opt-in, the value) of what the request asked with. */
-  private argumentsOf(method: string, params: unknown): AuditArguments | undefined {
-    if (params === null || typeof params !== 'object') return undefined;
-    let value: unknown;
-    if (method === 'tools/call' || method === 'prompts/get') {
-      value = (params as { arguments?: unknown }).arguments;
-      if (value === undefined) return undefined;
-    } else {
-      const { _meta, ...rest } = params as Record<string, unknown>;
-      void _meta;
-      value = rest;
-    }
-    let json: string;
-    try {
-      json = canonicalJson(value);
-    } catch (error) {
-      return { error: errorCode(error) };
-    }
-    // Members in canonical order.
-    const sha256 = sha256Hex(json);
-    if (!this.recordArguments) return { sha256 };
-    return json.length > this.maxArgumentsLength ? { json: json.slice(0, this.maxArgumentsLength), sha256, truncated: true } : { json, sha256 };
   }
 
   /**

@@ -43,8 +43,10 @@ export interface AuditActor {
 export interface AuditArguments {
   /** Hex SHA-256 of the canonical JSON of the arguments. */
   sha256?: string;
-  /** The canonical JSON of the arguments, cut at the configured length (opt-in). */
+  /** The canonical JSON of the arguments, secret-looking keys redacted, cut at the configured length (opt-in). */
   json?: string;
+  /** Present (true) when keys were redacted in `json`: it then no longer hashes to `sha256`, which is of the arguments as sent. */
+  redacted?: boolean;
   /** Present (true) when `json` was cut. */
   truncated?: boolean;
   /** Why there is no digest (arguments that are not JSON: cycles, BigInt). */

@@ -1,90 +1,23 @@
 /*
- * Verification of an audit trail: every record exactly as written (canonical, hash), every record in
- * its place (seq, prev), every segment where the chain says it is (segment index, rotate → next file,
- * prevFile), torn writes explained by a seal, and the chain's end accounted for (close record).
+ * Verification of an audit trail (`mcp-otel audit verify`): reads the segments, checks each chain in
+ * turn (see `verify-chain.ts`), the heads recorded earlier, and — for a directory — that every chain
+ * its registry lists is still there.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { readRecordLine, splitLines, type FileLine, type LineResult } from './line';
-import { GENESIS_HASH, keyBytes, keyIdOf, recordHash, sha256Hex, type AuditRecord } from './record';
+import { join } from 'node:path';
+import { readChainRegistry, CHAIN_REGISTRY_FILE } from './chain-registry';
+import { keyBytes } from './record';
+import { verifyChain } from './verify-chain';
+import { Broken, loadSegment, trailFiles, Usage, type Segment } from './verify-read';
+import type { AuditVerifyProblem, AuditVerifyResult, VerifyAuditOptions } from './verify-types';
 
-export interface VerifyAuditOptions {
-  /** The HMAC key of a keyed chain (a string is taken as UTF-8). Required for keyed chains; a plain chain given a key fails. */
-  key?: string | Uint8Array;
-  /**
-   * Accept a chain whose last record is not a `close` record (its writer is running, or crashed and
-   * has not restarted). Without it such a chain fails: its end cannot be told from a truncation.
-   * @default false
-   */
-  allowOpen?: boolean;
-  /** Hashes of records known to have been written (heads recorded earlier): each must still be in the trail. */
-  heads?: string[];
-}
-
-export interface AuditChainReport {
-  chain: string;
-  /** Files of the chain, in chain order. */
-  files: string[];
-  records: number;
-  operations: number;
-  lastSeq: number;
-  lastHash: string;
-  /** Whether the chain ends with a `close` record. */
-  closed: boolean;
-  /** Torn writes sealed. */
-  seals: number;
-  /** Outages recorded, and operations they dropped. */
-  outages: number;
-  dropped: number;
-}
-
-export interface AuditVerifyProblem {
-  file: string;
-  /** 1-based line; 0 when the problem is not one line's. */
-  line: number;
-  message: string;
-}
-
-export interface AuditVerifyResult {
-  /** `ok`; `broken` (see `problem`); `usage`: the trail could not be checked as asked (see `usage`). */
-  status: 'ok' | 'broken' | 'usage';
-  records: number;
-  segments: number;
-  chains: AuditChainReport[];
-  problem?: AuditVerifyProblem;
-  usage?: string;
-  /** Files skipped (empty `.jsonl` files left by a crash right after they were created). */
-  skipped: string[];
-}
-
-class Broken extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-class Usage extends Error {}
-
-interface Segment {
-  path: string;
-  name: string;
-  content: Buffer;
-  lines: FileLine[];
-  parsed: LineResult[];
-  header: AuditRecord;
-  headerLine: FileLine;
-}
+export type { AuditChainReport, AuditVerifyProblem, AuditVerifyResult, VerifyAuditOptions } from './verify-types';
 
 /**
  * Verifies an audit file, or a directory of segments (every `*.jsonl` file in it). Never throws for a
  * broken or unreadable trail: the result says what is wrong, and where.
  */
 export function verifyAuditTrail(path: string, options: VerifyAuditOptions = {}): AuditVerifyResult {
-  const result: AuditVerifyResult = { status: 'ok', records: 0, segments: 0, chains: [], skipped: [] };
+  const result: AuditVerifyResult = { status: 'ok', records: 0, segments: 0, chains: [], skipped: [], warnings: [] };
   try {
     verify(path, options, result);
   } catch (error) {
@@ -108,18 +41,7 @@ function verify(path: string, options: VerifyAuditOptions, result: AuditVerifyRe
   } catch (error) {
     throw new Usage((error as Error).message);
   }
-  let isDirectory: boolean;
-  try {
-    isDirectory = statSync(path).isDirectory();
-  } catch (error) {
-    throw new Usage(`cannot read ${path}: ${(error as Error).message}`);
-  }
-  const files = isDirectory
-    ? readdirSync(path)
-        .filter((name) => name.endsWith('.jsonl'))
-        .sort()
-        .map((name) => join(path, name))
-    : [path];
+  const { isDirectory, files } = trailFiles(path);
 
   const segments: Segment[] = [];
   for (const file of files) {
@@ -127,10 +49,6 @@ function verify(path: string, options: VerifyAuditOptions, result: AuditVerifyRe
     if (segment === undefined) result.skipped.push(file);
     else segments.push(segment);
   }
-  if (segments.length === 0) {
-    throw new Broken(path, 0, isDirectory ? 'no audit segment (*.jsonl with records) in the directory' : 'the file holds no record');
-  }
-
   const chains = new Map<string, Segment[]>();
   for (const segment of segments) {
     const id = segment.header.chain as string;
@@ -138,6 +56,11 @@ function verify(path: string, options: VerifyAuditOptions, result: AuditVerifyRe
     list.push(segment);
     chains.set(id, list);
   }
+  if (isDirectory) result.warnings.push(...registryWarnings(path, chains));
+  if (segments.length === 0) {
+    throw new Broken(path, 0, isDirectory ? 'no audit segment (*.jsonl with records) in the directory' : 'the file holds no record');
+  }
+
   const ordered = [...chains.entries()]
     .map(([id, list]) => ({ id, list: list.sort((a, b) => (a.header.segment as number) - (b.header.segment as number)) }))
     .sort((a, b) => (a.list[0]!.header.ts < b.list[0]!.header.ts ? -1 : a.list[0]!.header.ts > b.list[0]!.header.ts ? 1 : 0));
@@ -156,306 +79,40 @@ function verify(path: string, options: VerifyAuditOptions, result: AuditVerifyRe
   }
 }
 
-/** Reads a file and finds its segment header; `undefined` for an empty file. */
-function loadSegment(path: string): Segment | undefined {
-  let content: Buffer;
-  try {
-    content = readFileSync(path);
-  } catch (error) {
-    throw new Broken(path, 0, `cannot read the file: ${(error as Error).message}`);
+/**
+ * What the directory's chain registry says is missing: a chain it lists of which no segment is left
+ * (removed whole, or archived elsewhere), a chain it does not list, a line that is not an entry — or
+ * the registry itself (trails written before it existed have none).
+ */
+function registryWarnings(directory: string, chains: Map<string, Segment[]>): AuditVerifyProblem[] {
+  const registry = readChainRegistry(directory);
+  const file = join(directory, CHAIN_REGISTRY_FILE);
+  if (registry === undefined) {
+    return [{ file, line: 0, message: `no chain registry (${CHAIN_REGISTRY_FILE}) in the directory: a chain removed whole cannot be noticed (trails written before the registry have none)` }];
   }
-  if (content.length === 0) return undefined;
-  const lines = splitLines(content);
-  const parsed = lines.map((line) => readRecordLine(line.text, null));
-  const index = parsed.findIndex((p) => p.record?.type === 'segment');
-  if (index === -1) throw new Broken(path, 1, 'not an audit segment: it has no segment header record');
-  const header = parsed[index]!.record!;
-  if (typeof header.chain !== 'string' || !Number.isSafeInteger(header.segment) || (header.segment as number) < 0) {
-    throw new Broken(path, lines[index]!.number, 'the segment header has no valid chain id or segment index');
+  const warnings: AuditVerifyProblem[] = [];
+  for (const line of registry.badLines) {
+    warnings.push({ file, line, message: 'not a registry entry (a write cut short, or an edit)' });
   }
-  if (header.alg !== 'sha256' && header.alg !== 'hmac-sha256') {
-    throw new Broken(path, lines[index]!.number, `unknown hash algorithm ${JSON.stringify(header.alg)}`);
-  }
-  return { path, name: basename(path), content, lines, parsed, header, headerLine: lines[index]! };
-}
-
-function verifyChain(
-  chain: string,
-  segments: Segment[],
-  directory: string | undefined,
-  key: Buffer | undefined,
-  allowOpen: boolean,
-  hashes: Set<string>,
-): AuditChainReport {
-  const report: AuditChainReport = {
-    chain,
-    files: segments.map((s) => s.path),
-    records: 0,
-    operations: 0,
-    lastSeq: 0,
-    lastHash: GENESIS_HASH,
-    closed: false,
-    seals: 0,
-    outages: 0,
-    dropped: 0,
-  };
-  const first = segments[0]!;
-  const alg = first.header.alg as string;
-  if (alg === 'hmac-sha256' && key === undefined) {
-    throw new Usage(`the chain ${chain} is keyed (HMAC-SHA-256, key id ${String(first.header.keyId)}): verify it with --key or --key-file`);
-  }
-  if (alg === 'sha256' && key !== undefined) {
-    throw new Broken(
-      first.path,
-      first.headerLine.number,
-      'the chain is not keyed (plain SHA-256) although a key was given: anyone who can write the files could have rebuilt it',
-    );
-  }
-  const hashKey = alg === 'hmac-sha256' ? key : undefined;
-  for (let s = 1; s < segments.length; s++) {
-    const [a, b] = [segments[s - 1]!, segments[s]!];
-    if (a.header.segment === b.header.segment) {
-      const copy = a.header.file !== a.name ? a : b;
-      const original = copy === a ? b : a;
-      throw new Broken(
-        copy.path,
-        copy.headerLine.number,
-        `a second file with segment ${String(copy.header.segment)} of the chain (also ${original.name}): copied or replayed`,
-      );
-    }
-  }
-  const givenKeyId = key !== undefined ? keyIdOf(key) : undefined;
-
-  // A whole trail starts at segment 0 with seq 1; a single file given alone starts wherever it starts.
-  let expectIndex = first.header.segment as number;
-  if (directory !== undefined && expectIndex !== 0) {
-    throw new Broken(
-      first.path,
-      first.headerLine.number,
-      `the chain's first ${expectIndex} segment(s) are missing: this file is segment ${expectIndex} and no earlier segment of chain ${chain} is in the directory (removed?)`,
-    );
-  }
-  let expectSeq: number | undefined = expectIndex === 0 ? 1 : undefined;
-  let expectPrev: string | undefined = expectIndex === 0 ? GENESIS_HASH : undefined;
-  let lastRecord: { record: AuditRecord; segment: Segment; line: FileLine } | undefined;
-
-  for (let s = 0; s < segments.length; s++) {
-    const segment = segments[s]!;
-    const file = segment.path;
-    const { header } = segment;
-    if ((header.segment as number) !== expectIndex) {
-      const missing = expectIndex === (header.segment as number) - 1 ? `segment ${expectIndex} is` : `segments ${expectIndex}–${(header.segment as number) - 1} are`;
-      throw new Broken(file, segment.headerLine.number, `${missing} missing before this one (segment ${String(header.segment)})`);
-    }
-    if (header.alg !== alg || header.keyId !== first.header.keyId) {
-      throw new Broken(file, segment.headerLine.number, 'the hash algorithm or key changed within the chain');
-    }
-    if (givenKeyId !== undefined && header.keyId !== givenKeyId) {
-      throw new Broken(
+  const listed = new Set<string>();
+  for (const entry of registry.entries) {
+    listed.add(entry.chain);
+    if (!chains.has(entry.chain)) {
+      warnings.push({
         file,
-        segment.headerLine.number,
-        `the key does not match this chain (the key given has id ${givenKeyId}, the chain's is ${String(header.keyId)})`,
-      );
-    }
-
-    const seals = new Map<number, { index: number; record: AuditRecord }>();
-    segment.parsed.forEach((p, index) => {
-      const torn = p.record?.type === 'seal' ? (p.record.torn as { offset?: unknown } | undefined) : undefined;
-      if (torn !== undefined && Number.isSafeInteger(torn.offset)) seals.set(torn.offset as number, { index, record: p.record! });
-    });
-
-    let headerSeen = false;
-    let closedAt: FileLine | undefined;
-    let sealedBy = -1;
-    for (let i = 0; i < segment.lines.length; i++) {
-      const line = segment.lines[i]!;
-      const seal = seals.get(line.offset);
-      if (seal !== undefined && seal.index > i) {
-        checkSeal(segment, line, seal);
-        sealedBy = seal.index;
-        i = seal.index - 1;
-        continue;
-      }
-      const parsed = segment.parsed[i]!;
-      if (parsed.record === undefined) {
-        if (!line.terminated) {
-          throw new Broken(
-            file,
-            line.number,
-            'the last line is cut short (no newline) and not sealed: the file was truncated, or its writer crashed mid-record and has not restarted',
-          );
-        }
-        throw new Broken(file, line.number, parsed.problem.message);
-      }
-      const record = parsed.record;
-      const { hash, ...rest } = record;
-      if (recordHash(rest, hashKey) !== hash) {
-        throw new Broken(file, line.number, `seq ${record.seq}: its hash does not match its contents (the record was edited)`);
-      }
-      if (expectSeq !== undefined && record.seq !== expectSeq) {
-        throw new Broken(file, line.number, seqProblem(segment, i, record.seq, expectSeq));
-      }
-      if (expectPrev !== undefined && record.prev !== expectPrev) {
-        throw new Broken(
-          file,
-          line.number,
-          `seq ${record.seq}: prev does not match the hash of the record before it (a record before it was replaced or removed)`,
-        );
-      }
-      if (record.type === 'seal' && sealedBy !== i) {
-        throw new Broken(file, line.number, `seq ${record.seq}: a seal record whose torn bytes are not right before it`);
-      }
-      if (closedAt !== undefined && record.type !== 'rotate' && record.type !== 'seal') {
-        throw new Broken(file, line.number, `seq ${record.seq}: a ${record.type} record after the close record at line ${closedAt.number}`);
-      }
-      if (!headerSeen && record.type !== 'segment' && record.type !== 'seal') {
-        throw new Broken(file, line.number, `seq ${record.seq}: a ${record.type} record before the segment header`);
-      }
-      switch (record.type) {
-        case 'segment':
-          if (headerSeen) throw new Broken(file, line.number, `seq ${record.seq}: a second segment header in one file`);
-          headerSeen = true;
-          if (record.file !== segment.name) {
-            throw new Broken(file, line.number, `the segment header names the file ${String(record.file)}: this file was renamed or copied`);
-          }
-          if (directory !== undefined && s > 0 && record.prevFile !== segments[s - 1]!.name) {
-            throw new Broken(file, line.number, `the segment header says the previous segment is ${String(record.prevFile)}, not ${segments[s - 1]!.name}`);
-          }
-          break;
-        case 'rotate':
-          if (i !== segment.lines.length - 1) {
-            throw new Broken(file, segment.lines[i + 1]!.number, 'a line after the rotate record that ended this segment');
-          }
-          break;
-        case 'close':
-          closedAt = line;
-          break;
-        case 'op':
-          if (typeof record.method !== 'string') throw new Broken(file, line.number, `seq ${record.seq}: an operation record without a method`);
-          report.operations += 1;
-          break;
-        case 'seal':
-          report.seals += 1;
-          break;
-        case 'outage':
-          report.outages += 1;
-          if (typeof record.dropped === 'number') report.dropped += record.dropped;
-          break;
-        default:
-          break;
-      }
-      expectSeq = record.seq + 1;
-      expectPrev = record.hash;
-      hashes.add(record.hash);
-      report.records += 1;
-      lastRecord = { record, segment, line };
-    }
-    if (!headerSeen || lastRecord === undefined || lastRecord.segment !== segment) {
-      throw new Broken(file, 1, 'the segment has no header record');
-    }
-
-    const next = segments[s + 1];
-    const end = lastRecord;
-    if (next !== undefined) {
-      if (end.record.type !== 'rotate') {
-        throw new Broken(
-          file,
-          end.line.number,
-          `the segment ends at seq ${end.record.seq} without a rotate record, but the chain continues in ${next.name}: records at its end were removed (truncated)`,
-        );
-      }
-      if (end.record.next !== next.name) {
-        const renamed = next.header.file === end.record.next && next.header.segment === expectIndex + 1;
-        throw new Broken(
-          file,
-          end.line.number,
-          renamed
-            ? `the rotate record names the next segment ${String(end.record.next)}, which was renamed to ${next.name}`
-            : rotateTargetProblem(end.record, directory, next.name),
-        );
-      }
-    } else if (end.record.type === 'rotate' && directory !== undefined) {
-      const named = join(directory, String(end.record.next));
-      if (!(emptyFile(named) && allowOpen)) {
-        const message = emptyFile(named)
-          ? `the chain ends with a rotate record naming ${String(end.record.next)}, which is empty: its writer crashed during a rotation and has not restarted. With --allow-open an open end is accepted.`
-          : rotateTargetProblem(end.record, directory, undefined);
-        throw new Broken(file, end.line.number, message);
-      }
-    }
-    expectIndex += 1;
-  }
-
-  const end = lastRecord!;
-  report.lastSeq = end.record.seq;
-  report.lastHash = end.record.hash;
-  report.closed = end.record.type === 'close';
-  if (!report.closed && end.record.type !== 'rotate' && !allowOpen) {
-    throw new Broken(
-      end.segment.path,
-      end.line.number,
-      `the chain ends at seq ${end.record.seq} without a close record: its writer is still running, or crashed and has not ` +
-        'restarted, or records at its end were removed (truncated). With --allow-open an open end is accepted.',
-    );
-  }
-  return report;
-}
-
-function checkSeal(segment: Segment, line: FileLine, seal: { index: number; record: AuditRecord }): void {
-  const torn = seal.record.torn as { offset: number; length?: unknown; sha256?: unknown };
-  const sealLine = segment.lines[seal.index]!;
-  const length = torn.length;
-  if (!Number.isSafeInteger(length) || (length as number) <= 0) {
-    throw new Broken(segment.path, sealLine.number, `seq ${seal.record.seq}: the seal record has no valid length`);
-  }
-  const end = line.offset + (length as number);
-  const bytes = segment.content.subarray(line.offset, end);
-  const newline = bytes[bytes.length - 1] === 0x0a ? 0 : 1;
-  if (end + newline !== sealLine.offset || sha256Hex(bytes) !== torn.sha256) {
-    throw new Broken(
-      segment.path,
-      line.number,
-      `seq ${seal.record.seq}: the bytes sealed at line ${sealLine.number} are not the bytes in the file (they were changed)`,
-    );
-  }
-}
-
-function seqProblem(segment: Segment, index: number, seq: number, expected: number): string {
-  for (let j = index + 1; j < segment.parsed.length; j++) {
-    if (segment.parsed[j]!.record?.seq === expected) {
-      return `seq ${seq} where seq ${expected} was expected: records are out of order (seq ${expected} is at line ${segment.lines[j]!.number})`;
+        line: entry.line,
+        message: `the chain ${entry.chain} (${entry.name}, started ${entry.ts} in ${entry.file}) is missing: none of its segments is in the directory (removed whole, or archived elsewhere)`,
+      });
     }
   }
-  if (seq > expected) {
-    const count = seq - expected;
-    return `seq ${seq} where seq ${expected} was expected: ${count} record${count === 1 ? ' is' : 's are'} missing before it (deleted)`;
-  }
-  return `seq ${seq} where seq ${expected} was expected: a record repeated or out of order`;
-}
-
-function emptyFile(path: string): boolean {
-  try {
-    return statSync(path).size === 0;
-  } catch {
-    return false;
-  }
-}
-
-function rotateTargetProblem(record: AuditRecord, directory: string | undefined, actual: string | undefined): string {
-  const next = String(record.next);
-  let exists = false;
-  if (directory !== undefined) {
-    try {
-      statSync(join(directory, next));
-      exists = true;
-    } catch {
-      exists = false;
+  for (const [chain, list] of chains) {
+    if (!listed.has(chain)) {
+      warnings.push({
+        file,
+        line: 0,
+        message: `the chain ${chain} (${list[0]!.name}…) is not in the registry: it was written where the registry was lost, or the registry was edited`,
+      });
     }
   }
-  if (!exists) {
-    return `the rotate record names the next segment ${next}, which is missing${actual === undefined ? ' (the last segment was removed)' : ' (removed)'}`;
-  }
-  return actual === undefined
-    ? `the rotate record names the next segment ${next}, which is not part of this chain`
-    : `the rotate record names the next segment ${next}, but the chain continues in ${actual}`;
+  return warnings;
 }

@@ -2,12 +2,13 @@
  * `mcp-otel audit verify PATH [--key KEY | --key-file FILE] [--allow-open] [--head HASH]…`
  *
  * Checks the hash chain of an audit file or of a directory of segments. Prints `ok: N records, M
- * segments` (and one line per chain), or the first broken record: `broken: FILE:LINE: what is wrong`.
+ * segments` and one line per chain (id, name, records, head), or the first broken record: `broken:
+ * FILE:LINE: what is wrong`; then a `warning:` line for each chain the directory's registry misses.
  * Exit status: 0 ok, 1 broken, 2 usage (bad arguments, unreadable path, a keyed chain without its key).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { verifyAuditTrail, type AuditChainReport } from '../audit/verify';
+import { verifyAuditTrail, type AuditChainReport, type AuditVerifyProblem } from '../audit/verify';
 
 const USAGE = `usage: mcp-otel audit verify PATH [options]
 
@@ -28,9 +29,13 @@ function usage(message: string): number {
   return 2;
 }
 
+function where(problem: AuditVerifyProblem): string {
+  return `${problem.file}${problem.line > 0 ? `:${problem.line}` : ''}`;
+}
+
 function describeChain(chain: AuditChainReport): string {
   const parts = [
-    `chain ${chain.chain}: ${chain.files.length} segment(s), ${chain.records} records (${chain.operations} operations)`,
+    `chain ${chain.chain} (${chain.name}): ${chain.files.length} segment(s), ${chain.records} records (${chain.operations} operations)`,
     chain.closed ? 'closed' : 'open',
     `head seq ${chain.lastSeq} ${chain.lastHash}`,
   ];
@@ -50,6 +55,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     parsed = parseArgs({
       args: rest,
+      strict: true,
       allowPositionals: true,
       options: {
         key: { type: 'string' },
@@ -86,13 +92,15 @@ export async function run(args: string[]): Promise<number> {
 
   const result = verifyAuditTrail(positionals[0]!, { key, allowOpen: values['allow-open'] === true, heads: values.head });
   if (result.status === 'usage') return usage(result.usage ?? 'cannot verify');
+  const warnings = result.warnings.map((w) => `warning: ${where(w)}: ${w.message}`);
   if (result.status === 'broken') {
     const problem = result.problem!;
-    process.stdout.write(`broken: ${problem.file}${problem.line > 0 ? `:${problem.line}` : ''}: ${problem.message}\n`);
+    process.stdout.write(`${[`broken: ${where(problem)}: ${problem.message}`, ...warnings].join('\n')}\n`);
     return 1;
   }
   const lines = [`ok: ${result.records} records, ${result.segments} segments`, ...result.chains.map(describeChain)];
   for (const skipped of result.skipped) lines.push(`skipped the empty file ${skipped}`);
+  lines.push(...warnings);
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }

@@ -1,6 +1,7 @@
 /* This package's span processors from the environment: the JSON-line log and the audit trail. */
 import { accessSync, closeSync, constants as fsConstants, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { safeMkdir } from '../safe-mkdir';
 import type * as AuditModule from '../audit';
 import type * as LogBridgeModule from '../json-log';
 import { envString } from './env';
@@ -48,7 +49,7 @@ export function createLogProcessor(setting: LogSetting): SpanProcessorLike | und
 /** What keeps the audit directory from being written, if anything (for the report). */
 function auditDirectoryProblem(directory: string): unknown {
   try {
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    safeMkdir(directory, 0o700);
     accessSync(directory, fsConstants.W_OK);
     return undefined;
   } catch (error) {

@@ -1,0 +1,57 @@
+/* The options and the result of verifying an audit trail (types only). */
+
+export interface VerifyAuditOptions {
+  /** The HMAC key of a keyed chain (a string is taken as UTF-8). Required for keyed chains; a plain chain given a key fails. */
+  key?: string | Uint8Array;
+  /**
+   * Accept a chain whose last record is not a `close` record (its writer is running, or crashed and
+   * has not restarted). Without it such a chain fails: its end cannot be told from a truncation.
+   * @default false
+   */
+  allowOpen?: boolean;
+  /** Hashes of records known to have been written (heads recorded earlier): each must still be in the trail. */
+  heads?: string[];
+}
+
+export interface AuditChainReport {
+  chain: string;
+  /** The writer's base name of its first segment (`<name>-000001.jsonl`). */
+  name: string;
+  /** Files of the chain, in chain order. */
+  files: string[];
+  records: number;
+  operations: number;
+  lastSeq: number;
+  lastHash: string;
+  /** Whether the chain ends with a `close` record. */
+  closed: boolean;
+  /** Torn writes sealed. */
+  seals: number;
+  /** Outages recorded, and operations they dropped. */
+  outages: number;
+  dropped: number;
+}
+
+export interface AuditVerifyProblem {
+  file: string;
+  /** 1-based line; 0 when the problem is not one line's. */
+  line: number;
+  message: string;
+}
+
+export interface AuditVerifyResult {
+  /** `ok`; `broken` (see `problem`); `usage`: the trail could not be checked as asked (see `usage`). */
+  status: 'ok' | 'broken' | 'usage';
+  records: number;
+  segments: number;
+  chains: AuditChainReport[];
+  problem?: AuditVerifyProblem;
+  usage?: string;
+  /** Files skipped (empty `.jsonl` files left by a crash right after they were created). */
+  skipped: string[];
+  /**
+   * What does not break a chain but may hide a removal: a chain the directory's registry lists of
+   * which no segment is left, a chain it does not list, a directory without a registry.
+   */
+  warnings: AuditVerifyProblem[];
+}
