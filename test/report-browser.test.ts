@@ -6,7 +6,7 @@
  * request and logs no error, and a tool named like markup is shown as text, never run.
  *
  * Needs /usr/bin/chromium (Debian package `chromium`; .ci/run installs it): in CI its absence fails
- * the suite, elsewhere it skips. UPDATE_REPORT_SCREENSHOT=1 writes the page's picture to docs/report.png.
+ * the suite, elsewhere it skips. (docs/report.png is made by scripts/report-screenshot.mjs.)
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -169,7 +169,7 @@ describe('mcp-otel report in headless Chromium', { skip: process.env.CI ? false 
   });
 
   test('a picture of the page', async () => {
-    const target = process.env.UPDATE_REPORT_SCREENSHOT === '1' ? path.join(REPO_ROOT, 'docs', 'report.png') : path.join(tmp, 'report.png');
+    const target = path.join(tmp, 'report.png');
     await page.screenshot({ path: target, fullPage: true });
     assert.ok(fs.statSync(target).size > 10_000);
   });
