@@ -11,9 +11,8 @@ const require = createRequire(import.meta.url);
 try {
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
 } catch (error) {
-  process.stderr.write(
-    `opentelemetry-instrumentation-mcp/register: could not register the ESM loader hook; ES modules will not be instrumented: ${String(error)}\n`,
-  );
+  const { report } = require('./zero-code/report.js') as typeof import('./zero-code/report.js');
+  report('esm-hook', 'could not register the ESM loader hook; ES modules will not be instrumented', error);
 }
 
 require('./register.js');

@@ -16,6 +16,7 @@ import * as sdkTrace from '@opentelemetry/sdk-trace';
 import { McpInstrumentation, McpRecordingSampler } from '../src';
 import { JsonLogSpanProcessor, StdoutDestinationError, type JsonLogOptions } from '../src/json-log';
 import { PACKAGE_NAME } from '../src/version';
+import { cleanEnv, echoCall, INITIALIZE, INITIALIZED, killChildren, startChild } from './helpers/child';
 import { connectScenario, mcpSdk, type ScenarioSession } from './helpers/mcp';
 import { only, setupOtel, waitFor, type FinishedSpan } from './helpers/otel';
 import { childEnv, fixture, REPO_ROOT } from './helpers/sdk';
@@ -697,6 +698,35 @@ function syntheticSpan(attributes: Attributes = {}): sdkTrace.ReadableSpan {
     instrumentationScope: { name: PACKAGE_NAME },
   } as unknown as sdkTrace.ReadableSpan;
 }
+
+describe('a destination the file system cannot create never stops the application', { skip: process.platform !== 'linux' && 'needs /proc' }, () => {
+  // Under /proc, Node 20's recursive mkdir loops forever (a spinning CPU, no answer to `initialize`).
+  const NOT_CREATABLE = '/proc/nonexistent/x.log';
+  after(killChildren);
+
+  for (const rotate of [false, true]) {
+    test(`mkdir: true, ${NOT_CREATABLE}${rotate ? ', rotated' : ''}: a stdio server answers; one diagnostic on stderr`, async () => {
+      const child = startChild(
+        [fixture('json-log-server.cjs')],
+        cleanEnv({ LOG_DESTINATION: NOT_CREATABLE, LOG_MKDIR: '1', ...(rotate ? { LOG_ROTATE_SIZE: '1m' } : {}) }),
+      );
+      child.send(INITIALIZE);
+      await child.response(0);
+      child.send(INITIALIZED);
+      child.send(echoCall(1, 'still here'));
+      assert.deepEqual((await child.response(1)).result, { content: [{ type: 'text', text: 'still here' }] });
+      child.process.stdin!.end();
+      const exit = await child.exited(20_000);
+      assert.deepEqual(
+        exit.stdout.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { jsonrpc: string; id: number }).id),
+        [0, 1],
+      );
+      const lines = exit.stderr.split('\n').filter((l) => l !== '');
+      assert.equal(lines[0], `opentelemetry-instrumentation-mcp/json-log cannot open ${NOT_CREATABLE}; MCP operations will not be logged Error: ENOENT: no such file or directory, mkdir '/proc/nonexistent'`);
+      assert.equal(lines.filter((l) => l.includes(NOT_CREATABLE)).length, 1, exit.stderr);
+    });
+  }
+});
 
 describe('the log does not depend on trace sampling', () => {
   test('McpRecordingSampler: MCP spans at least recording, others as the delegate decides', () => {

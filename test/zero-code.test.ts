@@ -20,7 +20,7 @@ const SERVICE_NAME = 'zero-code-test';
 const APP_STDOUT = 'result: hi\n';
 /** Upper bound for one app run; an unreachable collector costs the exporter's retries (several seconds). */
 const RUN_TIMEOUT_MS = 45_000;
-/** `SHUTDOWN_TIMEOUT_MS` of src/zero-code/index.ts: the longest the register means to delay the exit. */
+/** `SHUTDOWN_TIMEOUT_MS` of src/zero-code/shutdown.ts: the longest the register means to delay the exit. */
 const REGISTER_SHUTDOWN_CAP_MS = 3_000;
 
 interface AppRun {

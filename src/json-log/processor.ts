@@ -1,6 +1,8 @@
-import { diag, type Context } from '@opentelemetry/api';
+/* The JSON-line log's span processor: one line per finished MCP operation, to stderr or a file. */
+import type { Context } from '@opentelemetry/api';
 import { summarizeMcpSpan, type ReadableSpanLike } from '../span-summary';
 import { resolveDestination, type JsonLogDestination } from './destination';
+import { logDiag } from './diag';
 import { formatLogLine } from './line';
 import type { JsonLogRotation } from './rotation';
 import { LineSink } from './sink';
@@ -106,7 +108,7 @@ export class JsonLogSpanProcessor {
     } catch (error) {
       if (!this.reportedFormatError) {
         this.reportedFormatError = true;
-        diag.error('opentelemetry-instrumentation-mcp: could not log an MCP span', error);
+        logDiag.error('could not log an MCP span', error);
       }
     }
   }

@@ -17,14 +17,14 @@
  *   `diag` and never thrown at the caller. Lines wait in memory while the destination fails, up to
  *   `maxBufferBytes`; lines beyond that are dropped and counted.
  */
-import { diag } from '@opentelemetry/api';
-import { appendFileSync, mkdirSync, openSync } from 'node:fs';
+import { appendFileSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { SonicBoom } from 'sonic-boom';
+import type { SonicBoom, SonicBoomOpts } from 'sonic-boom';
+import { safeMkdir } from '../safe-mkdir';
+import { logDiag } from './diag';
 import type { ResolvedDestination } from './destination';
 import { pinoRollOptions, type JsonLogRotation, type PinoRollOptions } from './rotation';
 
-const PREFIX = 'opentelemetry-instrumentation-mcp: JSON-line log';
 /** Linux's PIPE_BUF: writes of at most this size to a pipe are atomic. */
 const PIPE_BUF = 4096;
 /**
@@ -67,6 +67,13 @@ function flushAllAtExit(): void {
   for (const sink of liveSinks) sink.flushSync();
 }
 
+/** sonic-boom, loaded with the first sink: requiring the package's root loads none of the log's dependencies. */
+function newSonicBoom(options: SonicBoomOpts): SonicBoom {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SonicBoom: Stream } = require('sonic-boom') as typeof import('sonic-boom');
+  return new Stream(options);
+}
+
 function byteLength(line: string): number {
   return Buffer.byteLength(line, 'utf8');
 }
@@ -103,21 +110,28 @@ export class LineSink {
     const retryEAGAIN = (): boolean => this.exitDeadline === 0 || Date.now() < this.exitDeadline;
     if (destination.kind === 'stderr') {
       this.batchLimit = STDERR_BATCH_BYTES;
-      this.attach(new SonicBoom({ fd: 2, maxWrite: PIPE_BUF, retryEAGAIN }));
+      this.attach(newSonicBoom({ fd: 2, maxWrite: PIPE_BUF, retryEAGAIN }));
     } else if (options.rotation === undefined) {
       // Opened synchronously, once, at start-up: the exit flush can then always write.
       let fd: number;
       try {
-        if (options.mkdir) mkdirSync(dirname(destination.path), { recursive: true });
+        if (options.mkdir) safeMkdir(dirname(destination.path), 0o777);
         fd = openSync(destination.path, 'a');
       } catch (error) {
         this.fail(error);
         return;
       }
       this.batchLimit = FILE_BATCH_BYTES;
-      this.attach(new SonicBoom({ fd, maxWrite: FILE_MAX_WRITE, retryEAGAIN }));
+      this.attach(newSonicBoom({ fd, maxWrite: FILE_MAX_WRITE, retryEAGAIN }));
     } else {
-      const rollOptions = pinoRollOptions(destination.path, options.rotation, options.mkdir);
+      // The directory is made here, not by pino-roll (a recursive mkdir: see ../safe-mkdir).
+      const rollOptions = pinoRollOptions(destination.path, options.rotation, false);
+      try {
+        if (options.mkdir) safeMkdir(dirname(destination.path), 0o777);
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
       rollOptions.retryEAGAIN = retryEAGAIN;
       rollOptions.maxWrite = FILE_MAX_WRITE;
       // No coalescing here: pino-roll counts a file's size from the writes it sees, and counts what a
@@ -225,7 +239,7 @@ export class LineSink {
     if (this.reportedError) return;
     this.reportedError = true;
     const where = this.destination.kind === 'stderr' ? 'standard error' : this.destination.path;
-    diag.error(`${PREFIX}: cannot write to ${where}; lines are kept in memory (up to ${this.options.maxBufferBytes} bytes) and retried`, error);
+    logDiag.error(`cannot write to ${where}; lines are kept in memory (up to ${this.options.maxBufferBytes} bytes) and retried`, error);
   }
 
   /** The destination cannot be opened: report once; lines are dropped from now on. */
@@ -238,7 +252,7 @@ export class LineSink {
     if (!this.reportedError) {
       this.reportedError = true;
       const where = this.destination.kind === 'stderr' ? 'standard error' : this.destination.path;
-      diag.error(`${PREFIX}: cannot open ${where}; MCP operations will not be logged`, error);
+      logDiag.error(`cannot open ${where}; MCP operations will not be logged`, error);
     }
     for (const resolve of this.readyWaiters.splice(0)) resolve();
     this.release(true);
@@ -248,7 +262,7 @@ export class LineSink {
     this.dropped++;
     if (!this.reportedDrop) {
       this.reportedDrop = true;
-      diag.warn(`${PREFIX}: the destination is not keeping up; dropping lines beyond ${this.options.maxBufferBytes} buffered bytes`);
+      logDiag.warn(`the destination is not keeping up; dropping lines beyond ${this.options.maxBufferBytes} buffered bytes`);
     }
   }
 
@@ -303,7 +317,7 @@ export class LineSink {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
-        diag.warn(`${PREFIX}: flush still incomplete after ${this.options.timeoutMillis} ms`);
+        logDiag.warn(`flush still incomplete after ${this.options.timeoutMillis} ms`);
         resolve();
       }, this.options.timeoutMillis);
       timer.unref();
@@ -325,7 +339,7 @@ export class LineSink {
       try {
         stream.end();
       } catch (error) {
-        diag.debug(`${PREFIX}: close failed`, error);
+        logDiag.debug(`close failed`, error);
       }
     }
   }

@@ -15,6 +15,8 @@
  *   instead of building providers and exporters that could never register.
  * - The main thread only: Node runs `--require` preloads again in its module-hooks thread and in
  *   worker threads.
+ * - Telemetry never keeps the process alive (./telemetry-scope); at exit it gets a bounded flush
+ *   (./shutdown).
  * - Nothing here may stop the application, and nothing goes to stdout (stdio MCP servers speak JSON-RPC
  *   there): each problem is reported once on stderr and the application runs on, untraced if need be.
  */
@@ -29,12 +31,12 @@ import { guardNodeSdk, joinExistingSdk, NodeSdkGuard } from './one-sdk';
 import { createAuditProcessor, createLogProcessor, logSetting } from './own-processors';
 import { report } from './report';
 import { loadNodeSdk, loadSdkTrace, type NodeSdkLike, type SpanProcessorLike } from './sdk-packages';
+import { installShutdown } from './shutdown';
+import { enableTelemetryScope, runAsTelemetry } from './telemetry-scope';
 import { envSampler, envSpanProcessors } from './trace-pipeline';
 
 export { ENV_AUDIT_DIR, ENV_LOG } from './own-processors';
 
-/** How long exit may wait for telemetry to flush. */
-const SHUTDOWN_TIMEOUT_MS = 3000;
 /** Shared by every copy of this package a process may load (say, through `--require` and `--import`). */
 const STATE_KEY = Symbol.for('opentelemetry-instrumentation-mcp.zero-code');
 
@@ -89,16 +91,19 @@ export function startZeroCode(): NodeSdkLike | undefined {
     const sdkTrace = loadSdkTrace(loaded.sdkRequire);
     const own = [createLogProcessor(logSetting()), createAuditProcessor()].filter((p): p is SpanProcessorLike => p !== undefined);
     const sampler = envSampler(sdkTrace);
-    const config: Record<string, unknown> = {
-      instrumentations: [new McpInstrumentation()],
-      spanProcessors: [...envSpanProcessors(loaded.sdkRequire, sdkTrace), ...own],
-    };
+    const config: Record<string, unknown> = { instrumentations: [new McpInstrumentation()] };
     // The log and the audit must see every MCP operation: keep MCP spans recording whatever is sampled.
     if (own.length > 0) config.sampler = new McpRecordingSampler(sampler ?? new sdkTrace.ParentBasedSampler({ root: new sdkTrace.AlwaysOnSampler() }));
     else if (sampler !== undefined) config.sampler = sampler;
-    sdk = withoutLogLevelEnv(() => new loaded.NodeSDK(config));
-    shared.sdk = sdk;
-    sdk.start();
+    // The exporters, the readers' periodic export and what the SDK starts never hold the process open.
+    enableTelemetryScope();
+    sdk = runAsTelemetry(() => {
+      config.spanProcessors = [...envSpanProcessors(loaded.sdkRequire, sdkTrace), ...own];
+      const created = withoutLogLevelEnv(() => new loaded.NodeSDK(config));
+      shared.sdk = created;
+      created.start();
+      return created;
+    });
   } catch (error) {
     shared.sdk = undefined;
     report('start', 'the OpenTelemetry SDK failed to start; MCP telemetry is off', error);
@@ -106,44 +111,4 @@ export function startZeroCode(): NodeSdkLike | undefined {
   }
   installShutdown(sdk);
   return sdk;
-}
-
-function installShutdown(sdk: NodeSdkLike): void {
-  let stopping: Promise<boolean> | undefined;
-  /** Flushes and shuts down; resolves `true` when done, `false` when the time limit came first. */
-  const stop = (): Promise<boolean> => {
-    if (stopping === undefined) {
-      stopping = Promise.race([
-        sdk.shutdown().then(
-          () => true,
-          (error: unknown) => {
-            report('shutdown', 'shutdown failed', error);
-            return true;
-          },
-        ),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), SHUTDOWN_TIMEOUT_MS).unref()),
-      ]);
-    }
-    return stopping;
-  };
-  // Normal end: the event loop drained, the application is done. Flushing keeps the process alive a
-  // little longer, once, and never longer than the limit: an exporter still retrying an unreachable
-  // endpoint then is cut off, and the process ends with the application's exit code.
-  process.once('beforeExit', () => {
-    void stop().then((done) => {
-      if (!done) {
-        report('flush-timeout', `telemetry not flushed within ${SHUTDOWN_TIMEOUT_MS} ms; exiting`);
-        process.exit();
-      }
-    });
-  });
-  // Signals: flush, then let the signal do what it would have done without us, unless the
-  // application has its own handler (then exiting is the application's decision).
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      void stop().finally(() => {
-        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-      });
-    });
-  }
 }

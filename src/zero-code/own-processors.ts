@@ -1,9 +1,9 @@
 /* This package's span processors from the environment: the JSON-line log and the audit trail. */
-import { accessSync, closeSync, constants as fsConstants, mkdirSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { safeMkdir } from '../safe-mkdir';
 import type * as AuditModule from '../audit';
-import type * as LogBridgeModule from '../json-log';
+import type * as JsonLogModule from '../json-log';
 import { envString } from './env';
 import { report } from './report';
 import type { SpanProcessorLike } from './sdk-packages';
@@ -30,16 +30,17 @@ export function createLogProcessor(setting: LogSetting): SpanProcessorLike | und
   const named = setting.kind === 'file' ? JSON.stringify(setting.destination) : 'stderr';
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { JsonLogSpanProcessor } = require('../json-log') as typeof LogBridgeModule;
-    // Refuses standard output under any name (a stdio server's JSON-RPC stream), with an error.
-    const processor = new JsonLogSpanProcessor({ destination: setting.kind === 'file' ? setting.destination : 'stderr', mkdir: true });
-    if (setting.kind === 'file') {
-      // The processor reports a file it cannot open only through `diag`: open it here too, so that a
-      // path that cannot be written is reported now, once, on stderr.
-      mkdirSync(dirname(where), { recursive: true });
+    const { JsonLogSpanProcessor } = require('../json-log') as typeof JsonLogModule;
+    // The keyword `stdout` is refused by the processor below: no file of that name is made first.
+    if (setting.kind === 'file' && setting.destination.toLowerCase() !== 'stdout') {
+      // The processor reports a file it cannot open only through `diag` (often off here): open it
+      // first, so that a path that cannot be written is reported now, once, on stderr — and no
+      // processor is made for it. (Standard output's other names exist: opening one writes nothing.)
+      safeMkdir(dirname(where), 0o777);
       closeSync(openSync(where, 'a'));
     }
-    return processor;
+    // Refuses standard output under any name (a stdio server's JSON-RPC stream), with an error.
+    return new JsonLogSpanProcessor({ destination: setting.kind === 'file' ? setting.destination : 'stderr', mkdir: true });
   } catch (error) {
     report('log', `${ENV_LOG}: cannot write the JSON-line log to ${named}; the log is off`, error);
     return undefined;

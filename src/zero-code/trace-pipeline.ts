@@ -4,6 +4,7 @@ import { otlpProtocol } from './diagnostics';
 import { envList, envPositiveNumber, envString } from './env';
 import { report } from './report';
 import type { ExporterClass, SdkTraceModule, SpanExporterLike, SpanProcessorLike } from './sdk-packages';
+import { inTelemetryScope } from './telemetry-scope';
 
 // The sampler of OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG.
 
@@ -86,13 +87,13 @@ function otlpTraceExporter(sdkRequire: NodeJS.Require): SpanExporterLike {
 }
 
 function batchProcessor(sdkTrace: SdkTraceModule, exporter: SpanExporterLike): SpanProcessorLike {
-  return new sdkTrace.BatchSpanProcessor({
+  return inTelemetryScope(new sdkTrace.BatchSpanProcessor({
     exporter,
     maxQueueSize: envPositiveNumber('OTEL_BSP_MAX_QUEUE_SIZE'),
     scheduledDelayMillis: envPositiveNumber('OTEL_BSP_SCHEDULE_DELAY'),
     exportTimeoutMillis: envPositiveNumber('OTEL_BSP_EXPORT_TIMEOUT'),
     maxExportBatchSize: envPositiveNumber('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
-  });
+  }));
 }
 
 /** NodeSDK's `getSpanProcessorsFromEnv`, which neither SDK line exports. */
