@@ -38,6 +38,9 @@ const workloads = [
     { content: [{ type: 'text', text: `curl -H "Authorization: Bearer 9f8e7d6c5b4a39281706f5e4d3c2b1a0" https://api.example.com (key AKIAIOSFODNN7EXAMPLE)` }] },
     4096,
   ],
+  ['5 MB of "eyJ" (JWT near misses), cap 4096', { text: 'eyJ'.repeat(MB5 / 3) }, 4096],
+  ['5 MB of "Bearer x " near misses, cap 4096', { text: 'Bearer x '.repeat(MB5 / 9) }, 4096],
+  ['5 MB base64url run after a JWT header, cap 4096', { text: `eyJhbGciOiJIUzI1NiJ9.eyJ${'A'.repeat(MB5)}` }, 4096],
   ['1000-element array, cap 4096', Array.from({ length: 1000 }, (_, i) => ({ id: i, name: `item ${i}`, tags: ['a', 'b'] })), 4096],
 ];
 

@@ -210,7 +210,7 @@ describe('serializeContent work is bounded by the cap', () => {
     assert.ok(seen.stringify <= 4096, `JSON.stringify given ${seen.stringify} characters`);
     assert.ok(seen.stringified <= 4096, `JSON.stringify given ${seen.stringified} characters in all`);
     assert.ok(seen.regexp > 0 && seen.regexp <= 4096 + 16, `a regular expression given ${seen.regexp} characters`);
-    assert.equal(out, cleanCut(JSON.stringify({ content: [{ type: 'text', text }] }), 4096) + TRUNCATION_MARKER);
+    assert.equal(out, cleanCut(JSON.stringify({ content: [{ type: 'text', text: text.slice(0, 5000) }] }), 4096) + TRUNCATION_MARKER);
   });
 
   test('a 5 MB key and a 5 MB top-level string are bounded too', () => {
@@ -236,12 +236,27 @@ describe('serializeContent work is bounded by the cap', () => {
 });
 
 describe('redaction by value', () => {
+  test('long strings full of near misses, and a secret longer than the cap', () => {
+    // Each near miss is tried once and reads a bounded number of characters (measured in bench/).
+    const runs = 'eyJ'.repeat(1_000_000);
+    assert.equal(serializeContent({ text: runs }, 64, redact), `{"text":"${runs.slice(0, 55)}${TRUNCATION_MARKER}`);
+    const bearers = 'Bearer x '.repeat(300_000);
+    assert.equal(serializeContent(bearers, 64, redact), bearers.slice(0, 64) + TRUNCATION_MARKER);
+    const blanks = `Bearer${' '.repeat(1_000_000)}0123456789abcdefgh`;
+    assert.equal(redactSecretValues(blanks), blanks);
+    const header = `-----BEGIN ${'A '.repeat(1_000_000)}PRIVATE KEY-----`;
+    assert.equal(serializeContent(header, 64, redact), header.slice(0, 64) + TRUNCATION_MARKER);
+    const longJwt = `eyJhbGciOiJIUzI1NiJ9.eyJ${'A'.repeat(1_000_000)}.sig tail`;
+    assert.equal(serializeContent({ longJwt }, 64, redact), '{"longJwt":"[REDACTED] tail"}');
+  });
+
   const cases: Array<[string, string, string]> = [
     ['bearer token', 'Authorization: Bearer 9f8e7d6c5b4a39281706f5e4d3c2b1a0', 'Authorization: Bearer [REDACTED]'],
     ['bearer token, any case, tab, padding', 'auth=BEARER\tAbCdEfGhIjKlMnOp1234== end', 'auth=BEARER\t[REDACTED] end'],
     ['long bearer token of letters', `Bearer ${'abcdefgh'.repeat(4)}`, 'Bearer [REDACTED]'],
     ['JWT inside text', `token ${JWT} expires`, 'token [REDACTED] expires'],
     ['JWT without signature', 'eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiIxIn0.', '[REDACTED]'],
+    ['JWT cut after its payload', 'jwt=eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiIxIn0', 'jwt=[REDACTED]'],
     ['AWS access key id', 'aws_access_key_id=AKIAIOSFODNN7EXAMPLE', 'aws_access_key_id=[REDACTED]'],
     ['AWS temporary access key id', 'ASIAY34FZKBOKMUTVV7A,', '[REDACTED],'],
     ['private-key block', `key:\n${PEM}\ndone`, 'key:\n[REDACTED]\ndone'],

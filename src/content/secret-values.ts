@@ -7,13 +7,16 @@ import { REDACTED } from './keys';
 
 /**
  * Each secret's shape, tried at a position (sticky). Every one starts with a literal that
- * `CANDIDATE` finds and is at least `SHORTEST_SECRET` characters long.
+ * `CANDIDATE` finds and is at least `SHORTEST_SECRET` characters long. A failed try reads a bounded
+ * number of characters (a JWT header at most 8192, and only where a base64url run starts; the blanks after
+ * `Bearer` at most 8), so a
+ * long string full of near misses is not read again and again; a match is read to its end.
  */
-const BEARER = /(?<![A-Za-z0-9_-])([Bb][Ee][Aa][Rr][Ee][Rr][ \t]+)(?=[A-Za-z._~+/-]*[0-9]|[A-Za-z0-9._~+/-]{32})[A-Za-z0-9._~+/-]{16,}=*/y;
-const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{16,}\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/y;
+const BEARER = /(?<![A-Za-z0-9_-])([Bb][Ee][Aa][Rr][Ee][Rr][ \t]{1,8})(?=[A-Za-z._~+/-]*[0-9]|[A-Za-z0-9._~+/-]{32})[A-Za-z0-9._~+/-]{16,}=*/y;
+const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{16,8192}\.eyJ[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?/y;
 const AWS_ACCESS_KEY_ID = /(?<![A-Za-z0-9])A[KS]IA[A-Z0-9]{16}(?![A-Za-z0-9])/y;
 const PRIVATE_KEY =
-  /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:[A-Za-z0-9+/=\s:,.\\]|-(?!----))*(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----)?/y;
+  /-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY-----(?:[A-Za-z0-9+/=\s:,.\\]|-(?!----))*(?:-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY-----)?/y;
 const SECRETS = [BEARER, JWT, AWS_ACCESS_KEY_ID, PRIVATE_KEY];
 
 /** Where a secret may start: one pass over a string finds every candidate position. */
@@ -33,13 +36,31 @@ export interface SecretMatch {
 /** The secret starting exactly at `index` of `text`, if any (the first shape that matches). */
 export function secretAt(text: string, index: number): SecretMatch | undefined {
   for (const pattern of SECRETS) {
-    pattern.lastIndex = index;
-    const match = pattern.exec(text);
-    if (match !== null) {
-      return { end: index + match[0].length, replacement: pattern === BEARER ? match[1] + REDACTED : REDACTED };
-    }
+    const secret = shapeAt(pattern, text, index);
+    if (secret !== undefined) return secret;
   }
   return undefined;
+}
+
+function shapeAt(pattern: RegExp, text: string, index: number): SecretMatch | undefined {
+  pattern.lastIndex = index;
+  const match = pattern.exec(text);
+  if (match === null) return undefined;
+  return { end: index + match[0].length, replacement: pattern === BEARER ? match[1] + REDACTED : REDACTED };
+}
+
+/** The one shape a candidate can start, told by its first character. */
+function shapeOf(first: number): RegExp {
+  switch (first) {
+    case 0x65: // e
+      return JWT;
+    case 0x41: // A
+      return AWS_ACCESS_KEY_ID;
+    case 0x2d: // -
+      return PRIVATE_KEY;
+    default: // B or b
+      return BEARER;
+  }
 }
 
 /** `text` with every secret replaced by `[REDACTED]` (a bearer token keeps its scheme: `Bearer [REDACTED]`). */
@@ -78,7 +99,7 @@ function nextSecret(text: string, from: number, end: number): (SecretMatch & { s
     if (candidate === null) return undefined;
     const start = from + candidate.index;
     if (start >= end) return undefined;
-    const secret = secretAt(text, start);
+    const secret = shapeAt(shapeOf(window.charCodeAt(candidate.index)), text, start);
     if (secret !== undefined) return { start, end: secret.end, replacement: secret.replacement };
     CANDIDATE.lastIndex = candidate.index + 1;
   }
