@@ -27,7 +27,6 @@ const OVER_BUDGET = Object.freeze({ overBudget: true });
  */
 export function serializeContent(value: unknown, maxLength: number, redact: KeyRedactor): string {
   const max = maxLength >= 0 ? Math.floor(maxLength) : 0;
-  if (typeof value === 'string') return capText(redactedPrefix(value, max), max);
   let out = '';
   const seen = new Set<object>();
   const push = (text: string) => {
@@ -113,6 +112,7 @@ export function serializeContent(value: unknown, maxLength: number, redact: KeyR
     }
   };
   try {
+    if (typeof value === 'string') return capText(redactedPrefix(value, max), max);
     walk(value, 0);
   } catch (error) {
     if (error !== OVER_BUDGET) return '"[Unserializable]"';

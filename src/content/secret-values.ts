@@ -5,19 +5,99 @@
  */
 import { REDACTED } from './keys';
 
+/** Character classes, one bit each, for reading a secret's body with a loop instead of a regex. */
+const TOKEN68 = 1; // a bearer token: letters, digits, - . _ ~ + /
+const BASE64URL = 2; // a JWT segment: letters, digits, - _
+const KEY_BODY = 4; // a PEM body: base64, headers (Proc-Type: 4,ENCRYPTED), blanks, escaped newlines
+const DIGIT = 8;
+const CLASSES = new Uint8Array(128);
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+for (const [chars, bit] of [
+  [`${ALNUM}-._~+/`, TOKEN68],
+  [`${ALNUM}-_`, BASE64URL],
+  [`${ALNUM}+/=:,.\\ \t\n\r\v\f`, KEY_BODY],
+  ['0123456789', DIGIT],
+] as const) {
+  for (let i = 0; i < chars.length; i++) CLASSES[chars.charCodeAt(i)] |= bit;
+}
+
+function isIn(code: number, bit: number): boolean {
+  return code < 128 && (CLASSES[code] & bit) !== 0;
+}
+
+function runEnd(text: string, from: number, bit: number): number {
+  let i = from;
+  while (i < text.length && isIn(text.charCodeAt(i), bit)) i += 1;
+  return i;
+}
+
 /**
- * Each secret's shape, tried at a position (sticky). Every one starts with a literal that
- * `CANDIDATE` finds and is at least `SHORTEST_SECRET` characters long. A failed try reads a bounded
- * number of characters (a JWT header at most 8192, and only where a base64url run starts; the blanks after
- * `Bearer` at most 8), so a
- * long string full of near misses is not read again and again; a match is read to its end.
+ * Each secret's shape, tried at a position: a sticky regular expression recognises its head,
+ * reading a bounded number of characters (so a long string of near misses is not read again and
+ * again), and a loop reads its body to the end (a secret is replaced whole; a loop, because a
+ * regular expression's backtracking stack overflows on a body of millions of characters).
  */
-const BEARER = /(?<![A-Za-z0-9_-])([Bb][Ee][Aa][Rr][Ee][Rr][ \t]{1,8})(?=[A-Za-z._~+/-]*[0-9]|[A-Za-z0-9._~+/-]{32})[A-Za-z0-9._~+/-]{16,}=*/y;
-const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{16,8192}\.eyJ[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?/y;
+type Shape = (text: string, index: number) => SecretMatch | undefined;
+
+const BEARER_HEAD = /(?<![A-Za-z0-9_-])[Bb][Ee][Aa][Rr][Ee][Rr][ \t]{1,8}/y;
+/** `Bearer` and a token of at least 16 characters with a digit, or of at least 32. */
+const bearer: Shape = (text, index) => {
+  const head = sticky(BEARER_HEAD, text, index);
+  if (head === 0) return undefined;
+  let end = index + head;
+  let digit = false;
+  for (; end < text.length; end++) {
+    const code = text.charCodeAt(end);
+    if (!isIn(code, TOKEN68)) break;
+    if (isIn(code, DIGIT)) digit = true;
+  }
+  const length = end - index - head;
+  if (length < 16 || (!digit && length < 32)) return undefined;
+  while (text.charCodeAt(end) === 0x3d /* = */) end += 1;
+  return { end, replacement: text.slice(index, index + head) + REDACTED };
+};
+
+const JWT_HEAD = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{16,8192}\.eyJ/y;
+/** A JWT: `eyJ…` header, `.eyJ…` payload, an optional `.…` signature (base64url of JSON, so `eyJ`). */
+const jwt: Shape = (text, index) => {
+  const head = sticky(JWT_HEAD, text, index);
+  if (head === 0) return undefined;
+  let end = runEnd(text, index + head, BASE64URL);
+  if (end === index + head) return undefined;
+  if (text.charCodeAt(end) === 0x2e /* . */) end = runEnd(text, end + 1, BASE64URL);
+  return { end, replacement: REDACTED };
+};
+
 const AWS_ACCESS_KEY_ID = /(?<![A-Za-z0-9])A[KS]IA[A-Z0-9]{16}(?![A-Za-z0-9])/y;
-const PRIVATE_KEY =
-  /-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY-----(?:[A-Za-z0-9+/=\s:,.\\]|-(?!----))*(?:-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY-----)?/y;
-const SECRETS = [BEARER, JWT, AWS_ACCESS_KEY_ID, PRIVATE_KEY];
+/** An AWS access key id: AKIA (long-term) or ASIA (temporary) and 16 upper-case letters or digits. */
+const awsAccessKeyId: Shape = (text, index) => {
+  const length = sticky(AWS_ACCESS_KEY_ID, text, index);
+  return length === 0 ? undefined : { end: index + length, replacement: REDACTED };
+};
+
+const KEY_BEGIN = /-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY-----/y;
+const KEY_END = /-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY-----/y;
+/** A PEM private-key block; without its END line, up to the end of the key material. */
+const privateKey: Shape = (text, index) => {
+  const head = sticky(KEY_BEGIN, text, index);
+  if (head === 0) return undefined;
+  let end = index + head;
+  for (; end < text.length; end++) {
+    const code = text.charCodeAt(end);
+    if (isIn(code, KEY_BODY)) continue;
+    if (code !== 0x2d /* - */ || text.startsWith('----', end + 1)) break;
+  }
+  return { end: end + sticky(KEY_END, text, end), replacement: REDACTED };
+};
+
+const SHAPES: readonly Shape[] = [bearer, jwt, awsAccessKeyId, privateKey];
+
+/** The length of `pattern`'s match at `index` (sticky), or 0. */
+function sticky(pattern: RegExp, text: string, index: number): number {
+  pattern.lastIndex = index;
+  const match = pattern.exec(text);
+  return match === null ? 0 : match[0].length;
+}
 
 /** Where a secret may start: one pass over a string finds every candidate position. */
 const CANDIDATE = /[Bb][Ee][Aa][Rr][Ee][Rr][ \t]|eyJ|A[KS]IA|-----BEGIN /g;
@@ -35,31 +115,24 @@ export interface SecretMatch {
 
 /** The secret starting exactly at `index` of `text`, if any (the first shape that matches). */
 export function secretAt(text: string, index: number): SecretMatch | undefined {
-  for (const pattern of SECRETS) {
-    const secret = shapeAt(pattern, text, index);
+  for (const shape of SHAPES) {
+    const secret = shape(text, index);
     if (secret !== undefined) return secret;
   }
   return undefined;
 }
 
-function shapeAt(pattern: RegExp, text: string, index: number): SecretMatch | undefined {
-  pattern.lastIndex = index;
-  const match = pattern.exec(text);
-  if (match === null) return undefined;
-  return { end: index + match[0].length, replacement: pattern === BEARER ? match[1] + REDACTED : REDACTED };
-}
-
 /** The one shape a candidate can start, told by its first character. */
-function shapeOf(first: number): RegExp {
+function shapeOf(first: number): Shape {
   switch (first) {
     case 0x65: // e
-      return JWT;
+      return jwt;
     case 0x41: // A
-      return AWS_ACCESS_KEY_ID;
+      return awsAccessKeyId;
     case 0x2d: // -
-      return PRIVATE_KEY;
+      return privateKey;
     default: // B or b
-      return BEARER;
+      return bearer;
   }
 }
 
@@ -99,7 +172,7 @@ function nextSecret(text: string, from: number, end: number): (SecretMatch & { s
     if (candidate === null) return undefined;
     const start = from + candidate.index;
     if (start >= end) return undefined;
-    const secret = shapeAt(shapeOf(window.charCodeAt(candidate.index)), text, start);
+    const secret = shapeOf(window.charCodeAt(candidate.index))(text, start);
     if (secret !== undefined) return { start, end: secret.end, replacement: secret.replacement };
     CANDIDATE.lastIndex = candidate.index + 1;
   }
