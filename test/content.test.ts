@@ -150,15 +150,10 @@ describe('serializeContent against JSON.stringify', () => {
 
   test('a cut inside an escape sequence or a surrogate pair backs off to before it', () => {
     const keys = createKeyRedactor([]);
-    // {"a":" is 6 characters; then \u0001 (6), \" (2) and 😀 (2) straddle the cap.
-    assert.equal(serializeContent({ a: '\u0001' }, 8, keys), `{"a":"${TRUNCATION_MARKER}`);
-    assert.equal(serializeContent({ a: '\u0001b' }, 12, keys), `{"a":"\\u0001${TRUNCATION_MARKER}`);
-    assert.equal(serializeContent({ a: '"b' }, 7, keys), `{"a":"${TRUNCATION_MARKER}`);
-    assert.equal(serializeContent({ a: '\\"' }, 9, keys), `{"a":"\\\\${TRUNCATION_MARKER}`);
-    assert.equal(serializeContent({ a: '😀b' }, 7, keys), `{"a":"${TRUNCATION_MARKER}`);
-    assert.equal(serializeContent({ a: '\ud83d' }, 9, keys), `{"a":"${TRUNCATION_MARKER}`);
-    assert.equal(serializeContent('😀😀', 3, keys), `😀${TRUNCATION_MARKER}`);
-    assert.equal(serializeContent('ab', 0, keys), TRUNCATION_MARKER);
+    // {"a":" is 6 characters; then \u0001 (6), \" (2), \\ (2) and 😀 (2) straddle the cap.
+    const cases: Array<[string, number, string]> = [['\u0001', 8, ''], ['\u0001b', 12, '\\u0001'], ['"b', 7, ''], ['\\"', 9, '\\\\'], ['😀b', 7, ''], ['\ud83d', 9, '']];
+    for (const [a, max, kept] of cases) assert.equal(serializeContent({ a }, max, keys), `{"a":"${kept}${TRUNCATION_MARKER}`);
+    assert.deepEqual([serializeContent('😀😀', 3, keys), serializeContent('ab', 0, keys)], [`😀${TRUNCATION_MARKER}`, TRUNCATION_MARKER]);
   });
 });
 
@@ -235,13 +230,18 @@ describe('redaction by value', () => {
     const header = `-----BEGIN ${'A '.repeat(1_000_000)}PRIVATE KEY-----`;
     assert.equal(serializeContent(header, 64, redact), header.slice(0, 64) + TRUNCATION_MARKER);
     const longJwt = `eyJhbGciOiJIUzI1NiJ9.eyJ${'A'.repeat(1_000_000)}.sig tail`;
-    assert.equal(serializeContent({ longJwt }, 64, redact), '{"longJwt":"[REDACTED] tail"}');
+    assert.equal(serializeContent({ longJwt, n: 1 }, 64, redact), '{"longJwt":"[REDACTED]","n":1}');
   });
 
-  test('a secret of 20 million characters is replaced whole (its body is read by a loop, not a regular expression)', () => {
-    const body = 'a'.repeat(20_000_000);
-    assert.equal(serializeContent(`Bearer 1${body}== tail`, 64, redact), 'Bearer [REDACTED] tail');
-    assert.equal(serializeContent({ key: `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY----- tail` }, 64, redact), '{"key":"[REDACTED] tail"}');
+  test('a secret is read up to 64 KiB; a longer one is taken to run to the end of its string', () => {
+    const body = 'a'.repeat(65_000);
+    assert.equal(redactSecretValues(`Bearer 1${body}== tail`), 'Bearer [REDACTED] tail');
+    assert.equal(redactSecretValues(`x ${JWT.slice(0, 60)}${body}.sig tail`), 'x [REDACTED] tail');
+    assert.equal(redactSecretValues(`-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY----- tail`), '[REDACTED] tail');
+    const huge = 'a'.repeat(20_000_000); // read by a loop: a regular expression's backtracking stack overflows
+    assert.equal(serializeContent(`Bearer 1${huge}== tail`, 64, redact), 'Bearer [REDACTED]');
+    assert.equal(serializeContent({ key: `-----BEGIN PRIVATE KEY-----\n${huge} tail`, n: 1 }, 64, redact), '{"key":"[REDACTED]","n":1}');
+    assert.equal(serializeContent([`${JWT.slice(0, 60)}${huge}.sig tail`], 64, redact), '["[REDACTED]"]');
   });
 
   const cases: Array<[string, string, string]> = [

@@ -25,17 +25,33 @@ function isIn(code: number, bit: number): boolean {
   return code < 128 && (CLASSES[code] & bit) !== 0;
 }
 
-function runEnd(text: string, from: number, bit: number): number {
+function runEnd(text: string, from: number, bit: number, stop: number): number {
   let i = from;
-  while (i < text.length && isIn(text.charCodeAt(i), bit)) i += 1;
+  while (i < stop && isIn(text.charCodeAt(i), bit)) i += 1;
   return i;
+}
+
+/**
+ * The most characters of a secret read: one longer (a token in a huge base64 blob) is taken to run
+ * to the end of its string, so that a secret costs no more than this to find.
+ */
+const LONGEST_SECRET = 65_536;
+
+/** Where reading a secret starting at `index` stops. */
+function stopOf(text: string, index: number): number {
+  return Math.min(text.length, index + LONGEST_SECRET);
+}
+
+/** `end`, or the end of `text` when the secret was still going at `stop`. */
+function secretEnd(text: string, end: number, stop: number): number {
+  return end >= stop ? text.length : end;
 }
 
 /**
  * Each secret's shape, tried at a position: a sticky regular expression recognises its head,
  * reading a bounded number of characters (so a long string of near misses is not read again and
- * again), and a loop reads its body to the end (a secret is replaced whole; a loop, because a
- * regular expression's backtracking stack overflows on a body of millions of characters).
+ * again), and a loop reads its body to its end or to `LONGEST_SECRET` (a secret is replaced whole;
+ * a loop, because a regular expression's backtracking stack overflows on a body of millions of characters).
  */
 type Shape = (text: string, index: number) => SecretMatch | undefined;
 
@@ -44,17 +60,18 @@ const BEARER_HEAD = /(?<![A-Za-z0-9_-])[Bb][Ee][Aa][Rr][Ee][Rr][ \t]{1,8}/y;
 const bearer: Shape = (text, index) => {
   const head = sticky(BEARER_HEAD, text, index);
   if (head === 0) return undefined;
+  const stop = stopOf(text, index);
   let end = index + head;
   let digit = false;
-  for (; end < text.length; end++) {
+  for (; end < stop; end++) {
     const code = text.charCodeAt(end);
     if (!isIn(code, TOKEN68)) break;
     if (isIn(code, DIGIT)) digit = true;
   }
   const length = end - index - head;
   if (length < 16 || (!digit && length < 32)) return undefined;
-  while (text.charCodeAt(end) === 0x3d /* = */) end += 1;
-  return { end, replacement: text.slice(index, index + head) + REDACTED };
+  while (end < stop && text.charCodeAt(end) === 0x3d /* = */) end += 1;
+  return { end: secretEnd(text, end, stop), replacement: text.slice(index, index + head) + REDACTED };
 };
 
 const JWT_HEAD = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{16,8192}\.eyJ/y;
@@ -62,10 +79,11 @@ const JWT_HEAD = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{16,8192}\.eyJ/y;
 const jwt: Shape = (text, index) => {
   const head = sticky(JWT_HEAD, text, index);
   if (head === 0) return undefined;
-  let end = runEnd(text, index + head, BASE64URL);
+  const stop = stopOf(text, index);
+  let end = runEnd(text, index + head, BASE64URL, stop);
   if (end === index + head) return undefined;
-  if (text.charCodeAt(end) === 0x2e /* . */) end = runEnd(text, end + 1, BASE64URL);
-  return { end, replacement: REDACTED };
+  if (end < stop && text.charCodeAt(end) === 0x2e /* . */) end = runEnd(text, end + 1, BASE64URL, stop);
+  return { end: secretEnd(text, end, stop), replacement: REDACTED };
 };
 
 const AWS_ACCESS_KEY_ID = /(?<![A-Za-z0-9])A[KS]IA[A-Z0-9]{16}(?![A-Za-z0-9])/y;
@@ -81,12 +99,14 @@ const KEY_END = /-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY-----/y;
 const privateKey: Shape = (text, index) => {
   const head = sticky(KEY_BEGIN, text, index);
   if (head === 0) return undefined;
+  const stop = stopOf(text, index);
   let end = index + head;
-  for (; end < text.length; end++) {
+  for (; end < stop; end++) {
     const code = text.charCodeAt(end);
     if (isIn(code, KEY_BODY)) continue;
     if (code !== 0x2d /* - */ || text.startsWith('----', end + 1)) break;
   }
+  if (end >= stop) return { end: text.length, replacement: REDACTED };
   return { end: end + sticky(KEY_END, text, end), replacement: REDACTED };
 };
 
@@ -144,8 +164,8 @@ export function redactSecretValues(text: string): string {
 /**
  * `redactSecretValues(text)` when that is at most `limit` characters long, else a prefix of it
  * longer than `limit` (by one, or two so as not to end between a surrogate pair, or by what a
- * replacement added). Reads `text` only as far as that prefix needs (and through a secret that
- * starts within it).
+ * replacement added). Reads `text` only as far as that prefix needs, and at most `LONGEST_SECRET`
+ * characters into a secret that starts within it.
  */
 export function redactedPrefix(text: string, limit: number): string {
   const n = text.length;
