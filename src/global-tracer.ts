@@ -1,3 +1,4 @@
+/* Whether an OpenTelemetry SDK registered a global tracer provider (so that spans would be recorded). */
 import { ProxyTracerProvider, trace } from '@opentelemetry/api';
 
 /** The tracer provider the API's global proxy delegates to while no SDK registered one. */

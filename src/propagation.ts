@@ -1,3 +1,4 @@
+/* Trace context carried across processes in `params._meta`: injected into messages sent, extracted from messages received. */
 import {
   context,
   propagation,

@@ -1,3 +1,4 @@
+/* The registry of request observers: how the audit trail sees received requests before their handlers run, without the core importing it. */
 import type { Span } from '@opentelemetry/api';
 
 /*

@@ -1,3 +1,4 @@
+/* `McpRecordingSampler`: MCP operations are recorded (for the JSON log and the audit) even when the trace is sampled out. */
 import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
 import { ATTR_MCP_METHOD_NAME } from './semconv';
 
