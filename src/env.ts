@@ -1,5 +1,5 @@
 /* Environment variables, read one way for every variable of this package (trimmed; empty means unset). */
-import { diag } from '@opentelemetry/api';
+import { logger } from './logger';
 
 /** Where a value that cannot be read is reported (once per variable). */
 export type EnvWarn = (key: string, message: string) => void;
@@ -9,7 +9,7 @@ const warned = new Set<string>();
 function diagWarnOnce(key: string, message: string): void {
   if (warned.has(key)) return;
   warned.add(key);
-  diag.warn(message);
+  logger.warn(message);
 }
 
 export function envString(name: string): string | undefined {
