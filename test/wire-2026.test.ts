@@ -288,3 +288,39 @@ describe('2026-07-28 behind toNodeHandler over loopback HTTP', { skip: v2Node ==
     }
   });
 });
+
+describe('the Web-standard transport (which the Node transport wraps)', () => {
+  test('a JSON-RPC request refused before dispatch (unknown session) gets a SERVER span; a dispatched one gets exactly one', async () => {
+    const transport = new v2Server.WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: () => 'session-1' });
+    const server = makeServer();
+    await server.connect(transport);
+    const post = (body: unknown, headers: Record<string, string> = {}) =>
+      transport.handleRequest(
+        new Request('http://localhost/mcp', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+          body: JSON.stringify(body),
+        }),
+      );
+    try {
+      const init = await post({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'legacy', version: '1' } } });
+      await init.text();
+      otel.reset();
+      const refused = await post({ jsonrpc: '2.0', id: 9, method: 'tools/list', params: {} }, { 'mcp-session-id': 'not-the-session', 'mcp-protocol-version': '2025-06-18' });
+      assert.equal(refused.status, 404);
+      assert.equal(((await refused.json()) as any).error.code, -32001);
+      const spans = serverSpans();
+      assert.equal(spans.length, 1);
+      assert.deepEqual(spans[0]!.attributes, {
+        'mcp.method.name': 'tools/list', ...REFUSED_BASE, 'jsonrpc.request.id': '9', 'error.type': '-32001', 'rpc.response.status_code': '-32001',
+      });
+      otel.reset();
+      const served = await post({ jsonrpc: '2.0', id: 10, method: 'tools/list', params: {} }, { 'mcp-session-id': 'session-1', 'mcp-protocol-version': '2025-06-18' });
+      await served.text();
+      assert.deepEqual(serverSpans().map((s) => s.name), ['tools/list']);
+      assert.equal(serverSpans()[0]!.attributes['mcp.session.id'], 'session-1');
+    } finally {
+      await server.close();
+    }
+  });
+});
