@@ -236,11 +236,20 @@ export function isKnownTarget(protocol: object, method: string, name: string, al
   return (method === 'tools/call' ? known.tools : known.prompts).has(name);
 }
 
-/** The network peer of the HTTP request an MCP message arrived on (server side of HTTP transports). */
+/**
+ * The network peer of the HTTP request an MCP message arrived on (server side of HTTP transports), and
+ * what the instrumentation learnt of that one HTTP exchange while the SDK served it.
+ */
 export interface HttpPeer {
   readonly address: string | undefined;
   readonly port: number | undefined;
   readonly protocolVersion: string | undefined;
+  /** A SERVER-span operation started for a message of this exchange (the SDK dispatched it). */
+  served: boolean;
+  /** An outer Web-standard entry already watches this exchange for refusals. */
+  watched: boolean;
+  /** The `subscriptions/listen` operation this exchange carries, whose stream's notifications are its children. */
+  listen: InFlightOperation | undefined;
 }
 
 /**
@@ -264,5 +273,24 @@ export function httpPeerOf(req: unknown): HttpPeer | undefined {
   if (httpVersion === '1.1' || httpVersion === '1.0') protocolVersion = httpVersion;
   else if (httpVersion === '2.0') protocolVersion = '2';
   if (address === undefined && protocolVersion === undefined) return undefined;
-  return { address, port, protocolVersion };
+  return { address, port, protocolVersion, served: false, watched: false, listen: undefined };
+}
+
+/** An exchange whose network peer is not known (a Web-standard `Request`). */
+export function anonymousHttpExchange(): HttpPeer {
+  return { address: undefined, port: undefined, protocolVersion: undefined, served: false, watched: false, listen: undefined };
+}
+
+/**
+ * The connection of a message served without a `Protocol` instance (a stateless HTTP entry refusing a
+ * request before any server exists, or serving `subscriptions/listen` itself): a server over HTTP,
+ * described by what the request's per-request envelope claims.
+ */
+export function detachedServerConnection(protocolVersion: string | undefined, peerName: string | undefined, peerVersion: string | undefined): ConnectionState {
+  const state = createState({}, { constructor: { name: 'WebStandardStreamableHTTPServerTransport' } });
+  (state as { role: McpRole | undefined }).role = 'server';
+  state.protocolVersion = protocolVersion;
+  state.peerName = peerName;
+  state.peerVersion = peerVersion;
+  return state;
 }

@@ -22,6 +22,8 @@ import { createInstruments, recordSessionDuration, type McpInstruments } from '.
 import type { FinishedOperation, OperationHost } from './operation/host';
 import { connectionOf, type ConnectionState } from './connection';
 import { httpEntryWrapper, toNodeHandlerWrapper } from './patches/http-entry';
+import { createMcpHandlerWrapper, webEntryWrapper } from './patches/http-exchange';
+import { subscribeWrapper } from './patches/listen-stream';
 import { safely, type AnyFn, type Patchable, type Patcher, type PatchKit } from './patches/kit';
 import { mcpServerConnectWrapper } from './patches/mcp-server';
 import { protocolPatcher } from './patches/protocol';
@@ -172,6 +174,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       { modules: ['server/mcp', V2_ENTRY], exportName: 'McpServer', method: 'connect', patcher: single('connect', mcpServerConnectWrapper) },
       { modules: [V2_NODE_ENTRY], exportName: 'NodeStreamableHTTPServerTransport', method: 'handleRequest', patcher: single('handleRequest', httpEntryWrapper) },
       { modules: [V2_NODE_ENTRY], exportName: undefined, method: 'toNodeHandler', patcher: single('toNodeHandler', toNodeHandlerWrapper) },
+      { modules: [V2_ENTRY], exportName: undefined, method: 'createMcpHandler', patcher: single('createMcpHandler', createMcpHandlerWrapper) },
+      { modules: [V2_ENTRY], exportName: 'WebStandardStreamableHTTPServerTransport', method: 'handleRequest', patcher: single('handleRequest', webEntryWrapper) },
+      { modules: [V2_ENTRY], exportName: 'InMemoryServerEventBus', method: 'subscribe', patcher: single('subscribe', subscribeWrapper) },
     ]);
   }
 

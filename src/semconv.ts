@@ -40,6 +40,14 @@ export const ATTR_MCP_CLIENT_VERSION = 'mcp.client.version' as const;
 export const ATTR_MCP_SERVER_NAME = 'mcp.server.name' as const;
 export const ATTR_MCP_SERVER_VERSION = 'mcp.server.version' as const;
 
+/** The caller's identity (opt-in `recordUser`): the auth layer's subject, never a credential. */
+export const ATTR_USER_ID = 'user.id' as const;
+
+/** `_meta` keys of the 2026-07-28 per-request envelope. */
+export const META_KEY_PROTOCOL_VERSION = 'io.modelcontextprotocol/protocolVersion' as const;
+export const META_KEY_CLIENT_INFO = 'io.modelcontextprotocol/clientInfo' as const;
+export const META_KEY_LOG_LEVEL = 'io.modelcontextprotocol/logLevel' as const;
+
 export const METRIC_MCP_SERVER_OPERATION_DURATION = 'mcp.server.operation.duration' as const;
 export const METRIC_MCP_CLIENT_OPERATION_DURATION = 'mcp.client.operation.duration' as const;
 export const METRIC_MCP_SERVER_SESSION_DURATION = 'mcp.server.session.duration' as const;

@@ -5,6 +5,9 @@ import { envFlag } from './env';
 /** Environment variable that turns content capture on (`true`) without code. */
 export const ENV_CAPTURE_CONTENT = 'OTEL_INSTRUMENTATION_MCP_CAPTURE_CONTENT';
 
+/** Environment variable that turns `recordUser` on (`true`) without code. */
+export const ENV_RECORD_USER = 'OTEL_INSTRUMENTATION_MCP_RECORD_USER';
+
 export const DEFAULT_MAX_CONTENT_LENGTH = 4096;
 
 /** The configuration resolved once per `setConfig`, so that hot paths read plain fields. */
@@ -18,6 +21,7 @@ export interface Settings {
   readonly enrichExecuteToolSpans: boolean;
   readonly bridgeProtocolLogs: boolean;
   readonly forwardOperationLogs: boolean;
+  readonly recordUser: boolean;
   readonly requestHook: McpRequestHook | undefined;
   readonly responseHook: McpResponseHook | undefined;
 }
@@ -37,6 +41,7 @@ export function resolveSettings(config: McpInstrumentationConfig): Settings {
     enrichExecuteToolSpans: config.enrichExecuteToolSpans !== false,
     bridgeProtocolLogs: config.bridgeProtocolLogs !== false,
     forwardOperationLogs: config.forwardOperationLogs === true,
+    recordUser: config.recordUser ?? envFlag(ENV_RECORD_USER) ?? false,
     requestHook: typeof config.requestHook === 'function' ? config.requestHook : undefined,
     responseHook: typeof config.responseHook === 'function' ? config.responseHook : undefined,
   };

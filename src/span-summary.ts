@@ -1,3 +1,4 @@
+/* The summary of a finished MCP span: what the JSON-line log, the audit trail and `mcp-otel` read of it. */
 import { SpanKind, SpanStatusCode, type Attributes, type HrTime, type SpanContext } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
@@ -32,6 +33,8 @@ export interface ReadableSpanLike {
   readonly endTime: HrTime;
   readonly duration: HrTime;
   spanContext(): SpanContext;
+  /** The parent's span context (OpenTelemetry SDK 2.x and later; 1.x spans have only `parentSpanId`). */
+  readonly parentSpanContext?: SpanContext;
   readonly instrumentationScope?: { name: string };
   readonly instrumentationLibrary?: { name: string };
 }
@@ -63,6 +66,14 @@ export interface McpSpanSummary {
   /** The peer's self-description from `initialize` (the client for a server, the server for a client). */
   peerName: string | undefined;
   peerVersion: string | undefined;
+  /**
+   * Server side: whether the operation continued a trace that arrived with the message (its parent is
+   * a remote span context, which only the trace context in `_meta` gives an MCP SERVER span): `false`
+   * when the request came without usable trace context (the span started a trace, or joined a local
+   * one such as the HTTP server span). `undefined` on the client side, and where the span does not say
+   * (OpenTelemetry SDK 1.x spans carry no parent span context).
+   */
+  continuedTrace: boolean | undefined;
 }
 
 function str(attributes: Attributes, key: string): string | undefined {
@@ -72,6 +83,12 @@ function str(attributes: Attributes, key: string): string | undefined {
 
 function hrToMs(time: HrTime): number {
   return time[0] * 1e3 + time[1] / 1e6;
+}
+
+/** Whether a SERVER span's parent came from the message (remote); `undefined` when the span cannot tell. */
+function continuedTraceOf(span: ReadableSpanLike): boolean | undefined {
+  if (!('parentSpanContext' in span)) return undefined;
+  return span.parentSpanContext?.isRemote === true;
 }
 
 /** Whether `span` was made by this package. */
@@ -108,5 +125,6 @@ export function summarizeMcpSpan(span: ReadableSpanLike): McpSpanSummary | undef
     transport: str(a, ATTR_NETWORK_TRANSPORT),
     peerName: str(a, ATTR_MCP_CLIENT_NAME) ?? str(a, ATTR_MCP_SERVER_NAME),
     peerVersion: str(a, ATTR_MCP_CLIENT_VERSION) ?? str(a, ATTR_MCP_SERVER_VERSION),
+    continuedTrace: side === 'server' ? continuedTraceOf(span) : undefined,
   };
 }

@@ -118,6 +118,15 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
    */
   forwardOperationLogs?: boolean;
 
+  /**
+   * Who called: SERVER spans carry `user.id`, the subject the auth layer verified for the request
+   * (`authInfo.extra.sub`, else `authInfo.extra.subject` — the audit trail's `actor.subject`). The
+   * token is never read. Off by default: a user id is personal data. Also enabled by the environment
+   * variable `OTEL_INSTRUMENTATION_MCP_RECORD_USER=true`.
+   * @default false
+   */
+  recordUser?: boolean;
+
   /** Called with each span right after it starts. */
   requestHook?: McpRequestHook;
 

@@ -1,9 +1,10 @@
 /* Starting an operation: its span (SERVER for received messages, CLIENT for sent ones), parented and attributed, tracked on its connection. */
 import { context, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { ATTR_CLIENT_ADDRESS, ATTR_CLIENT_PORT, ATTR_NETWORK_PROTOCOL_VERSION } from '@opentelemetry/semantic-conventions';
-import { connectionOf, httpPeerStorage, isKnownTarget, learnFromProtocol } from '../connection';
+import { connectionOf, httpPeerStorage, isKnownTarget, learnFromProtocol, type ConnectionState } from '../connection';
 import type { ProtocolLike } from '../internal-types';
 import { logger } from '../logger';
+import { noteSubscribedLevel } from '../mcp-logging/levels';
 import { incomingParent } from '../propagation';
 import {
   ATTR_GEN_AI_OPERATION_NAME,
@@ -12,7 +13,9 @@ import {
   ATTR_JSONRPC_REQUEST_ID,
   ATTR_MCP_METHOD_NAME,
   ATTR_MCP_RESOURCE_URI,
+  ATTR_USER_ID,
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+  META_KEY_LOG_LEVEL,
 } from '../semconv';
 import type { McpMessageDirection } from '../types';
 import { PACKAGE_NAME } from '../version';
@@ -22,6 +25,7 @@ import { runHook } from './hooks';
 import { McpOperation } from './operation';
 import { spanNameOf, targetOf } from './target';
 import { templateOf } from './templates';
+import { userIdOf } from './user';
 
 interface MessageLike {
   jsonrpc?: unknown;
@@ -29,18 +33,28 @@ interface MessageLike {
   params?: unknown;
 }
 
+/**
+ * Whether the SDK's object can tell the connection's version and peer now: always, except during a
+ * real `initialize` handshake (its own result tells them). An `initialize` a v2 server already bound to
+ * an era receives is a removed method in that era: the envelope seeded the version and the client.
+ */
+function learnable(protocol: ProtocolLike, method: string): boolean {
+  return method !== 'initialize' || (protocol as { _negotiatedProtocolVersion?: unknown })._negotiatedProtocolVersion !== undefined;
+}
+
 function startOperation(
   host: OperationHost,
-  protocol: ProtocolLike,
+  conn: ConnectionState,
+  protocol: ProtocolLike | undefined,
   direction: McpMessageDirection,
   method: string,
   message: MessageLike,
   requestId: string | number | undefined,
   isRequest: boolean,
   signal: AbortSignal | undefined,
+  authInfo: unknown,
 ): McpOperation {
-  const conn = connectionOf(protocol);
-  if (conn.protocolVersion === undefined && method !== 'initialize') learnFromProtocol(conn, protocol);
+  if (conn.protocolVersion === undefined && protocol !== undefined && learnable(protocol, method)) learnFromProtocol(conn, protocol);
   const params = message.params;
   const target = targetOf(method, params);
   const template = templateOf(conn, direction, method, target);
@@ -55,6 +69,7 @@ function startOperation(
     parent = incoming.parent;
     const peer = httpPeerStorage.getStore();
     if (peer !== undefined) {
+      peer.served = true;
       // Per request: a copy of the template with the HTTP peer.
       attributes = { ...attributes };
       if (peer.address !== undefined) {
@@ -92,6 +107,10 @@ function startOperation(
     if (target.resourceUri !== undefined) span.setAttribute(ATTR_MCP_RESOURCE_URI, target.resourceUri);
     const jsonrpc = message.jsonrpc;
     if (jsonrpc !== undefined && jsonrpc !== '2.0') span.setAttribute(ATTR_JSONRPC_PROTOCOL_VERSION, String(jsonrpc));
+    if (direction === 'incoming' && settings.recordUser) {
+      const user = userIdOf(authInfo);
+      if (user !== undefined) span.setAttribute(ATTR_USER_ID, user);
+    }
   }
   const owned = span !== trace.getSpan(parent);
   const op = new McpOperation({
@@ -112,8 +131,12 @@ function startOperation(
   if (direction === 'incoming') {
     op.httpVersion = httpVersion;
     const subject = target.toolName ?? target.promptName;
-    if (subject !== undefined && conn.role === 'server') op.targetRegistered = isKnownTarget(protocol, method, subject, settings.knownTargetNames);
-    if (signal !== undefined && typeof (protocol as { _oncancel?: unknown })._oncancel !== 'function') op.signalTellsCancel = true;
+    if (subject !== undefined && conn.role === 'server') {
+      op.targetRegistered = protocol !== undefined ? isKnownTarget(protocol, method, subject, settings.knownTargetNames) : settings.knownTargetNames.has(subject);
+    }
+    if (signal !== undefined && typeof (protocol as { _oncancel?: unknown } | undefined)?._oncancel !== 'function') op.signalTellsCancel = true;
+    // 2026-07-28: the level of the operation logs a request wants travels in its own `_meta`.
+    if (isRequest && settings.forwardOperationLogs && conn.role === 'server') notePerRequestLevel(conn, params);
   }
   if (settings.captureContent && span.isRecording()) {
     try {
@@ -150,35 +173,57 @@ function outerExecuteToolSpan(parent: Context, toolName: string | undefined): Sp
   return scope === PACKAGE_NAME ? undefined : active;
 }
 
-/** Starts the SERVER-span operation of a received request or notification. */
+/** The `logLevel` of a request's `_meta` (2026-07-28), noted as the level of its connection's operation logs. */
+function notePerRequestLevel(conn: ConnectionState, params: unknown): void {
+  const meta = params !== null && typeof params === 'object' ? (params as { _meta?: unknown })._meta : undefined;
+  if (meta === null || typeof meta !== 'object') return;
+  const level = (meta as Record<string, unknown>)[META_KEY_LOG_LEVEL];
+  if (level !== undefined) noteSubscribedLevel(conn, { level });
+}
+
+/**
+ * Starts the SERVER-span operation of a received request or notification. `protocol`: the receiving
+ * Server or Client; a `ConnectionState` instead for a message served without one (a stateless HTTP
+ * entry's own answers). `authInfo`: what the auth layer verified, for the opt-in `user.id`.
+ */
 export function startIncoming(
   host: OperationHost,
-  protocol: ProtocolLike,
+  protocol: ProtocolLike | ConnectionState,
   method: string,
   message: MessageLike,
   isRequest: boolean,
   signal: AbortSignal | undefined,
+  authInfo?: unknown,
 ): McpOperation {
   const id = message.id;
   const requestId = isRequest && (typeof id === 'string' || typeof id === 'number') ? id : undefined;
-  const op = startOperation(host, protocol, 'incoming', method, message, requestId, isRequest, signal);
+  const detached = isDetached(protocol);
+  const conn = detached ? protocol : connectionOf(protocol);
+  const op = startOperation(host, conn, detached ? undefined : protocol, 'incoming', method, message, requestId, isRequest, signal, authInfo);
   op.key = requestId ?? op;
   op.conn.incoming.set(op.key, op);
   return op;
 }
 
-/** Starts the CLIENT-span operation of a request or notification about to be sent. */
+/** Starts the CLIENT-span operation of a request or notification about to be sent (on `protocol`, or a detached connection). */
 export function startOutgoing(
   host: OperationHost,
-  protocol: ProtocolLike,
+  protocol: ProtocolLike | ConnectionState,
   method: string,
   message: MessageLike,
   isRequest: boolean,
   signal: AbortSignal | undefined,
   requestId?: number,
 ): McpOperation {
-  const op = startOperation(host, protocol, 'outgoing', method, message, requestId, isRequest, signal);
+  const detached = isDetached(protocol);
+  const conn = detached ? protocol : connectionOf(protocol);
+  const op = startOperation(host, conn, detached ? undefined : protocol, 'outgoing', method, message, requestId, isRequest, signal, undefined);
   op.key = requestId ?? op;
   op.conn.outgoing.set(op.key, op);
   return op;
+}
+
+/** A `ConnectionState` (it has the in-flight maps), not an SDK object. */
+function isDetached(protocol: ProtocolLike | ConnectionState): protocol is ConnectionState {
+  return (protocol as { incoming?: unknown }).incoming instanceof Map;
 }

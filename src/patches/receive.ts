@@ -9,6 +9,7 @@ import type { McpOperation } from '../operation/operation';
 import { ERROR_CODE_METHOD_NOT_FOUND } from '../operation/outcome';
 import { runHandler } from '../operation/run';
 import { startIncoming } from '../operation/start';
+import { authInfoOf } from '../operation/user';
 import type { AnyFn, PatchKit } from './kit';
 import type { V2Refusals } from './v2-refusals';
 
@@ -26,7 +27,8 @@ function wrapHandler(kit: PatchKit, protocol: ProtocolLike, handler: HandlerFn, 
       // v1 hands handlers `extra.signal`; v2 a `ctx` with `mcpReq.signal`.
       const handlerExtra = extra as { signal?: AbortSignal; mcpReq?: { signal?: AbortSignal } } | undefined;
       const signal = isRequest ? (handlerExtra?.signal ?? handlerExtra?.mcpReq?.signal) : undefined;
-      op = startIncoming(kit.host, protocol, method, message as JsonRpcMessageLike, isRequest, signal);
+      const auth = isRequest && kit.host.settings.recordUser ? authInfoOf(extra) : undefined;
+      op = startIncoming(kit.host, protocol, method, message as JsonRpcMessageLike, isRequest, signal, auth);
     } catch (error) {
       kit.diag.error('could not start a server span', error);
       return handler.call(this, message, extra);

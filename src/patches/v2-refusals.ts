@@ -10,6 +10,7 @@
 import type { JsonRpcMessageLike, ProtocolLike } from '../internal-types';
 import { ERROR_CODE_METHOD_NOT_FOUND } from '../operation/outcome';
 import { startIncoming } from '../operation/start';
+import { authInfoOf } from '../operation/user';
 import type { AnyFn, PatchKit, Patchable } from './kit';
 
 /** Marks the `send` wrappers this module made. */
@@ -52,9 +53,10 @@ export class V2Refusals {
   constructor(private readonly kit: PatchKit) {}
 
   /** Records a request the SDK refused before dispatch, with the error it answered. */
-  private record(protocol: ProtocolLike, message: JsonRpcMessageLike, error: unknown): void {
+  private record(protocol: ProtocolLike, message: JsonRpcMessageLike, error: unknown, extra: unknown): void {
     try {
-      startIncoming(this.kit.host, protocol, message.method as string, message, true, undefined).finishError(error);
+      const auth = this.kit.host.settings.recordUser ? authInfoOf(extra) : undefined;
+      startIncoming(this.kit.host, protocol, message.method as string, message, true, undefined, auth).finishError(error);
     } catch (failure) {
       this.kit.diag.error('could not record a refused request', failure);
     }
@@ -74,7 +76,7 @@ export class V2Refusals {
     }
     if (!watchable) {
       // The answer cannot be seen: a request nobody handles is recorded as 1.x records it.
-      if (unhandled) this.record(protocol, message, { code: ERROR_CODE_METHOD_NOT_FOUND, message: 'Method not found' });
+      if (unhandled) this.record(protocol, message, { code: ERROR_CODE_METHOD_NOT_FOUND, message: 'Method not found' }, extra);
       return original.call(protocol, received, extra);
     }
     const outerTransport = watchedTransport;
@@ -91,7 +93,7 @@ export class V2Refusals {
       watchedTransport = outerTransport;
       watchedId = outerId;
       refusal = outerRefusal;
-      if (refused !== undefined) this.record(protocol, message, refused);
+      if (refused !== undefined) this.record(protocol, message, refused, extra);
     }
   }
 
