@@ -1,3 +1,4 @@
+/* The configuration resolved once per `setConfig`, so that hot paths read plain fields. */
 import type { McpInstrumentationConfig, McpRequestHook, McpResponseHook } from './types';
 import { createKeyRedactor, type KeyRedactor } from './content';
 import { envFlag } from './env';

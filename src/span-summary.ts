@@ -16,6 +16,7 @@ import {
   ATTR_MCP_SERVER_VERSION,
   ATTR_MCP_SESSION_ID,
   ATTR_RPC_RESPONSE_STATUS_CODE,
+  ATTR_USER_ID,
 } from './semconv';
 import { PACKAGE_NAME } from './version';
 
@@ -74,6 +75,8 @@ export interface McpSpanSummary {
    * (OpenTelemetry SDK 1.x spans carry no parent span context).
    */
   continuedTrace: boolean | undefined;
+  /** `user.id`: the authenticated subject, when `recordUser` is on (SERVER spans). */
+  userId: string | undefined;
 }
 
 function str(attributes: Attributes, key: string): string | undefined {
@@ -126,5 +129,6 @@ export function summarizeMcpSpan(span: ReadableSpanLike): McpSpanSummary | undef
     peerName: str(a, ATTR_MCP_CLIENT_NAME) ?? str(a, ATTR_MCP_SERVER_NAME),
     peerVersion: str(a, ATTR_MCP_CLIENT_VERSION) ?? str(a, ATTR_MCP_SERVER_VERSION),
     continuedTrace: side === 'server' ? continuedTraceOf(span) : undefined,
+    userId: str(a, ATTR_USER_ID),
   };
 }

@@ -1,3 +1,4 @@
+/* The public configuration of `McpInstrumentation` and the types of its hooks. */
 import type { Span } from '@opentelemetry/api';
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 

@@ -186,6 +186,7 @@ describe('the line of each outcome, exact', () => {
       ok: true,
       peer_name: 'scenario-client',
       peer_version: '4.5.6',
+      trace_in: 'meta',
     });
     assert.deepEqual(lineOf(lines, client), {
       ...fromSpan(client),
@@ -206,7 +207,7 @@ describe('the line of each outcome, exact', () => {
       text,
       `{"ts":"${f.ts}","level":"info","side":"server","method":"tools/call","tool":"echo","request_id":"${requestId}",` +
         `"session_id":"session-7","latency_ms":${f.latency_ms},"ok":true,"trace_id":"${f.trace_id}","span_id":"${f.span_id}",` +
-        '"peer_name":"scenario-client","peer_version":"4.5.6"}',
+        '"peer_name":"scenario-client","peer_version":"4.5.6","trace_in":"meta"}',
     );
     assert.ok((f.latency_ms as number) > 0);
   });
@@ -226,6 +227,7 @@ describe('the line of each outcome, exact', () => {
         error: { type: 'tool_error' },
         peer_name: kind === SpanKind.SERVER ? 'scenario-client' : 'scenario-server',
         peer_version: kind === SpanKind.SERVER ? '4.5.6' : '1.2.3',
+        ...(kind === SpanKind.SERVER ? { trace_in: 'meta' } : {}),
       });
     }
   });
@@ -261,6 +263,7 @@ describe('the line of each outcome, exact', () => {
       error: { type: '-32602', code: -32602 },
       peer_name: 'scenario-client',
       peer_version: '4.5.6',
+      trace_in: 'meta',
     });
   });
 
@@ -294,6 +297,7 @@ describe('the line of each outcome, exact', () => {
       error: { type: 'cancelled' },
       peer_name: 'scenario-client',
       peer_version: '4.5.6',
+      trace_in: 'meta',
     });
     // The cancellation the server received is an operation too, without a request id. (The SDK sends
     // it through the transport directly, so the client side has no span for it.)
@@ -307,6 +311,7 @@ describe('the line of each outcome, exact', () => {
       ok: true,
       peer_name: 'scenario-client',
       peer_version: '4.5.6',
+      trace_in: 'none',
     });
   });
 
@@ -328,6 +333,7 @@ describe('the line of each outcome, exact', () => {
       ok: true,
       peer_name: 'scenario-client',
       peer_version: '4.5.6',
+      trace_in: 'meta',
     });
   });
 });

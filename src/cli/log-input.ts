@@ -23,6 +23,10 @@ export interface LogOperation {
   errorType: string | undefined;
   traceId: string | undefined;
   spanId: string | undefined;
+  /** The peer's name (the client's, on the server side). */
+  peerName: string | undefined;
+  /** Server side: `meta` when the request carried trace context in `_meta`, `none` when it did not. */
+  traceIn: 'meta' | 'none' | undefined;
 }
 
 /** A line that is not JSON, or JSON that is not an object. */
@@ -46,7 +50,8 @@ export function parseLogLine(line: string): ParsedLine {
     return MALFORMED;
   }
   if (record === null || typeof record !== 'object' || Array.isArray(record)) return MALFORMED;
-  const { ts, side, method, tool, prompt, latency_ms: latency, ok, error, trace_id: traceId, span_id: spanId } = record as Record<string, unknown>;
+  const { ts, side, method, tool, prompt, latency_ms: latency, ok, error, trace_id: traceId, span_id: spanId, peer_name: peerName, trace_in: traceIn } =
+    record as Record<string, unknown>;
   const micros = typeof latency === 'number' ? Math.round(latency * MICROS_PER_MS) : NaN;
   if (
     (side !== 'server' && side !== 'client') ||
@@ -76,6 +81,8 @@ export function parseLogLine(line: string): ParsedLine {
     errorType,
     traceId: typeof traceId === 'string' ? traceId : undefined,
     spanId: typeof spanId === 'string' ? spanId : undefined,
+    peerName: typeof peerName === 'string' ? peerName : undefined,
+    traceIn: traceIn === 'meta' || traceIn === 'none' ? traceIn : undefined,
   };
 }
 

@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { LatencyGroups, PRECISION, SIGNIFICANT_DIGITS, type StatsGroup } from './latency-groups';
 import { BLANK, errorMessage, FOREIGN, MALFORMED, openLogFile, parseLogLine, readLines } from './log-input';
+import { formatTraceContext, TraceContextByClient, type TraceContextRow } from './trace-context';
 
 export { PRECISION, type StatsGroup };
 
@@ -20,7 +21,8 @@ export const USAGE = `usage: mcp-otel stats [FILE] [--json]
 
 Reads a JSON-line log of MCP operations (as JsonLogSpanProcessor writes it) from FILE, or from
 standard input when FILE is absent or '-', and prints per side, method and tool (or prompt): count,
-errors, error rate, and latency mean, p50, p95, p99 and max in milliseconds.
+errors, error rate, and latency mean, p50, p95, p99 and max in milliseconds; then, per client, the
+share of the server's requests that arrived without trace context in _meta (why traces don't join).
 
 options:
   --json        print one JSON document (for machines) instead of the table
@@ -44,11 +46,14 @@ export interface StatsReport {
   skipped: { malformed: number; foreign: number };
   precision: string;
   groups: StatsGroup[];
+  /** Server side, per client: requests with and without trace context in `_meta` (empty when the log does not say). */
+  trace_context: TraceContextRow[];
 }
 
 /** Accumulates log lines; `report()` gives the statistics so far. */
 export class StatsCollector {
   private readonly groups = new LatencyGroups();
+  private readonly traceContext = new TraceContextByClient();
   lines = 0;
   malformed = 0;
   foreign = 0;
@@ -59,7 +64,10 @@ export class StatsCollector {
     this.lines++;
     if (parsed === MALFORMED) this.malformed++;
     else if (parsed === FOREIGN) this.foreign++;
-    else this.groups.add(parsed);
+    else {
+      this.groups.add(parsed);
+      this.traceContext.add(parsed);
+    }
   }
 
   report(source: string): StatsReport {
@@ -70,6 +78,7 @@ export class StatsCollector {
       skipped: { malformed: this.malformed, foreign: this.foreign },
       precision: PRECISION,
       groups: this.groups.rows(),
+      trace_context: this.traceContext.rows(),
     };
   }
 }
@@ -110,7 +119,7 @@ export function formatTable(report: StatsReport): string {
       (malformed + foreign > 0 ? `; skipped ${malformed} malformed and ${foreign} foreign line(s)` : ''),
     `p50/p95/p99 within 0.1% + 0.001 ms (HdrHistogram, ${SIGNIFICANT_DIGITS} significant digits); count, errors, mean, max exact`,
   );
-  return `${lines.join('\n')}\n`;
+  return `${lines.join('\n')}\n${formatTraceContext(report.trace_context)}`;
 }
 
 export async function run(args: string[]): Promise<number> {

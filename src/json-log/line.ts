@@ -2,8 +2,11 @@
  * One MCP operation as one JSON line. The fields, in this order (documented in the README):
  *
  *   ts, level, side, method, tool | prompt | resource, request_id, session_id, latency_ms, ok,
- *   error { type, code, message }, trace_id, span_id, transport, peer_name, peer_version,
- *   arguments, result
+ *   error { type, code, message }, trace_id, span_id, transport, peer_name, peer_version, user_id,
+ *   trace_in, arguments, result
+ *
+ * `trace_in` (server side): `meta` when the operation continued a trace that arrived in `_meta`, `none`
+ * when the request brought no usable trace context (left out where the span cannot tell).
  *
  * Fields that do not apply are left out, never `null`. `arguments` / `result` exist only when the
  * span carries `gen_ai.tool.call.arguments` / `.result`, i.e. when the user turned content capture on.
@@ -48,6 +51,8 @@ export function formatLogLine(s: McpSpanSummary, attributes: Attributes): string
   if (s.transport !== undefined) line += `,"transport":${jsonString(s.transport)}`;
   if (s.peerName !== undefined) line += `,"peer_name":${jsonString(s.peerName)}`;
   if (s.peerVersion !== undefined) line += `,"peer_version":${jsonString(s.peerVersion)}`;
+  if (s.userId !== undefined) line += `,"user_id":${jsonString(s.userId)}`;
+  if (s.continuedTrace !== undefined) line += s.continuedTrace ? ',"trace_in":"meta"' : ',"trace_in":"none"';
   const args = attributes[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS];
   if (typeof args === 'string') line += `,"arguments":${jsonString(args)}`;
   const result = attributes[ATTR_GEN_AI_TOOL_CALL_RESULT];
