@@ -11,10 +11,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SpanKind } from '@opentelemetry/api';
@@ -22,6 +21,8 @@ import { isWrapped } from '@opentelemetry/instrumentation';
 import { parentSpanIdOf, setupOtel, waitFor, type FinishedSpan } from './helpers/otel';
 import { childEnv, fileUrl, fixture, sdk, sdkPath } from './helpers/sdk';
 import { mcpSdk, v1Only } from './helpers/mcp';
+import { closeServer, listen } from './helpers/net';
+import { readChildSpans, waitForExit, type ChildSpan } from './helpers/process';
 import { McpInstrumentation } from '../src';
 
 // The scripted raw sessions use v1 request schemas, and the restore checks compare v1's own
@@ -33,17 +34,6 @@ const instrumentation = new McpInstrumentation();
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const scenario = require(fixture('scenario.cjs'));
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { readSpanFile } = require(fixture('otel-child.cjs')) as { readSpanFile(file: string): ChildSpan[] };
-
-interface ChildSpan {
-  name: string;
-  kind: number;
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | undefined;
-  attributes: Record<string, unknown>;
-}
 
 /** A JSON-RPC message, loosely: what the tests read of it. */
 interface Message {
@@ -102,17 +92,6 @@ function hasTraceKey(value: unknown): boolean {
 function sortKey(message: Message): string {
   const id = message.id;
   return typeof id === 'number' ? `n${String(id).padStart(12, '0')}` : `s${JSON.stringify(id)}`;
-}
-
-function waitForExit(proc: ChildProcess, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve({ code: proc.exitCode, signal: proc.signalCode });
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-    proc.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal });
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -337,7 +316,7 @@ describe('differential (stdio): the instrumented server writes the same stdout a
   });
 
   test('the instrumented server parented its spans on valid `_meta` context and ignored the garbage', () => {
-    const spans = readSpanFile(cjsSpanFile).filter((sp) => sp.kind === SpanKind.SERVER && sp.name === 'tools/call echo');
+    const spans = readChildSpans(cjsSpanFile).filter((sp) => sp.kind === SpanKind.SERVER && sp.name === 'tools/call echo');
     const spanOf = (label: string): ChildSpan => {
       const found = spans.filter((sp) => sp.attributes['jsonrpc.request.id'] === String(cjs.ids[label]));
       assert.equal(found.length, 1, `one SERVER span for the "${label}" request (id ${cjs.ids[label]})`);
@@ -503,14 +482,13 @@ describe('differential (in-process): enabled and disabled instrumentation send t
 
   before(async () => {
     httpServer = http.createServer((_req, res) => res.end('fetched body'));
-    await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-    fetchUrl = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/data`;
+    fetchUrl = `http://127.0.0.1:${await listen(httpServer)}/data`;
     Protocol = sdk('shared/protocol.js').Protocol;
   });
 
   after(async () => {
     instrumentation.enable();
-    await new Promise<void>((resolve) => httpServer?.close(() => resolve()));
+    if (httpServer !== undefined) await closeServer(httpServer);
   });
 
   test('loading the SDK patched Protocol.prototype (the instrumentation enables itself)', () => {

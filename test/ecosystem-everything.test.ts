@@ -14,15 +14,15 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { McpInstrumentation } from '../src';
 import { parentSpanIdOf, setupOtel, type FinishedSpan } from './helpers/otel';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetricPoint, type ReceivedSpan } from './helpers/otlp-receiver';
-import { childEnv, fileUrl, REPO_ROOT, sdk } from './helpers/sdk';
+import { fileUrl, REPO_ROOT, sdk } from './helpers/sdk';
+import { freePort } from './helpers/net';
+import { exitOrTerminate, killChildren, otlpChildEnv, startNode, type NodeChild } from './helpers/process';
 import { v1Only } from './helpers/mcp';
 
 /** On MCP_SDK_MAJOR=2 this file skips: @modelcontextprotocol/server-everything runs its own 1.x SDK, and the client here is the repository's 1.x. */
@@ -43,83 +43,7 @@ const CLIENT_NAME = 'ecosystem-test-client';
 const WAIT_MS = 20_000;
 const DURATION_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
 
-// ---------------------------------------------------------------------------------------------
-// Child processes
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-interface NodeChild {
-  proc: ChildProcess;
-  stdout: Buffer[];
-  stderr(): string;
-  exited: Promise<Exit>;
-}
-
-const children = new Set<ChildProcess>();
-
-after(() => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-/** The environment of a server run: OTLP/HTTP JSON to `receiver`; none of the caller's OTEL_* or NODE_OPTIONS. */
-function serverEnv(receiver: OtlpReceiver, extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = childEnv();
-  for (const key of Object.keys(env)) if (key.startsWith('OTEL_') || key === 'NODE_OPTIONS') delete env[key];
-  return {
-    ...env,
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-    OTEL_METRIC_EXPORT_INTERVAL: '200',
-    OTEL_BSP_SCHEDULE_DELAY: '50',
-    OTEL_LOGS_EXPORTER: 'none',
-    ...extra,
-  };
-}
-
-function startNode(args: string[], env: NodeJS.ProcessEnv): NodeChild {
-  const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(proc);
-  const stdout: Buffer[] = [];
-  let stderr = '';
-  proc.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
-  proc.stderr!.setEncoding('utf8');
-  proc.stderr!.on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<Exit>((resolve) =>
-    proc.on('close', (code, signal) => {
-      children.delete(proc);
-      resolve({ code, signal });
-    }),
-  );
-  return { proc, stdout, stderr: () => stderr, exited };
-}
-
-/** Waits for the child to end by itself; after `graceMs`, asks with SIGTERM; fails after `WAIT_MS`. */
-async function waitForExit(child: NodeChild, graceMs: number): Promise<Exit> {
-  const term = setTimeout(() => child.proc.kill('SIGTERM'), graceMs);
-  const fail = new Promise<never>((_, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not exit; stderr:\n${child.stderr()}`)), WAIT_MS);
-    void child.exited.then(() => clearTimeout(timer));
-  });
-  try {
-    return await Promise.race([child.exited, fail]);
-  } finally {
-    clearTimeout(term);
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+after(killChildren);
 
 // ---------------------------------------------------------------------------------------------
 // A stdio client transport over a child this test spawned itself, so that every stdout byte is seen.
@@ -479,7 +403,7 @@ describe('server-everything, unmodified, under the preload', { concurrency: true
       // By the package name, from the repository root, as a host would write it.
       const child = startNode(
         ['--import', `${PACKAGE.name}/register`, EVERYTHING, 'stdio'],
-        serverEnv(receiver, { OTEL_SERVICE_NAME: serviceName, OTEL_LOG_LEVEL: 'debug' }),
+        otlpChildEnv(receiver.endpoint, { OTEL_SERVICE_NAME: serviceName, OTEL_LOG_LEVEL: 'debug' }),
       );
       const transport = new ChildStdioTransport(child);
       const client = new Client({ name: CLIENT_NAME, version: '1.0.0' });
@@ -488,11 +412,11 @@ describe('server-everything, unmodified, under the preload', { concurrency: true
         await runSession(client);
       });
       await client.close(); // ends the server's stdin: it exits, its preload flushes on the way out
-      const exit = await waitForExit(child, 10_000);
+      const exit = await exitOrTerminate(child, 10_000, WAIT_MS);
       assert.deepEqual(exit, { code: 0, signal: null }, `the server exits by itself, code 0; stderr:\n${child.stderr()}`);
 
       // Every stdout byte: newline-terminated JSON-RPC 2.0 messages, nothing else.
-      const stdout = Buffer.concat(child.stdout).toString('utf8');
+      const stdout = child.stdoutText();
       assert.ok(stdout.endsWith('\n'), 'stdout ends with a complete line');
       const lines = stdout.slice(0, -1).split('\n');
       const messages = lines.map((line, i) => {
@@ -556,7 +480,7 @@ describe('server-everything, unmodified, under the preload', { concurrency: true
     let child: NodeChild | undefined;
     try {
       const serviceName = 'everything-http';
-      const server = await startEverythingHttp(['--import', REGISTER_MJS], serverEnv(receiver, { OTEL_SERVICE_NAME: serviceName }));
+      const server = await startEverythingHttp(['--import', REGISTER_MJS], otlpChildEnv(receiver.endpoint, { OTEL_SERVICE_NAME: serviceName }));
       child = server.child;
       const { requests, sessionId, traceId } = await httpSession(server.port, 'session over Streamable HTTP', runSession);
       await receiver.waitFor(
@@ -565,7 +489,7 @@ describe('server-everything, unmodified, under the preload', { concurrency: true
         'the server spans',
       );
       child.proc.kill('SIGTERM');
-      const exit = await waitForExit(child, WAIT_MS);
+      const exit = await exitOrTerminate(child, WAIT_MS, WAIT_MS);
       // No SIGTERM handler of its own: the preload flushes, then the signal ends it as it would have.
       assert.deepEqual(exit, { code: null, signal: 'SIGTERM' }, `stderr:\n${child.stderr()}`);
       const run: ServerRun = { transport: 'tcp', serviceName, requests, sessionId, traceId };
@@ -630,7 +554,7 @@ describe('next to @opentelemetry/auto-instrumentations-node, in either order: on
         const serviceName = 'everything-auto';
         const server = await startEverythingHttp(
           order.preload,
-          serverEnv(receiver, {
+          otlpChildEnv(receiver.endpoint, {
             OTEL_SERVICE_NAME: serviceName,
             // A random service.instance.id per SDK: two SDKs would show as two resources. No cloud
             // detectors (they would probe metadata endpoints).

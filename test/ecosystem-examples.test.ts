@@ -9,13 +9,13 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { McpInstrumentation } from '../src';
 import { setupOtel, type FinishedSpan } from './helpers/otel';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetricPoint, type ReceivedSpan } from './helpers/otlp-receiver';
-import { childEnv, REPO_ROOT, sdk } from './helpers/sdk';
+import { REPO_ROOT, sdk } from './helpers/sdk';
+import { finishWithin, killChildren, otlpChildEnv, startNode, type Finished, type NodeChild } from './helpers/process';
 import { v1Only } from './helpers/mcp';
 
 /** On MCP_SDK_MAJOR=2 this file skips: the examples under examples/ are written against @modelcontextprotocol/sdk 1.x. */
@@ -35,60 +35,17 @@ const HTTP_SCOPE = '@opentelemetry/instrumentation-http';
 const EXAMPLES = join(REPO_ROOT, 'examples');
 const WAIT_MS = 20_000;
 
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-/** Inherited environment minus the caller's OTEL_* and NODE_OPTIONS; OTLP/HTTP JSON to `receiver`. */
-function otlpEnv(receiver: OtlpReceiver, extra: Record<string, string> = {}): Record<string, string> {
-  const env = childEnv() as Record<string, string>;
-  for (const key of Object.keys(env)) if (key.startsWith('OTEL_') || key === 'NODE_OPTIONS') delete env[key];
-  return {
-    ...env,
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-    OTEL_METRIC_EXPORT_INTERVAL: '200',
-    OTEL_BSP_SCHEDULE_DELAY: '50',
-    OTEL_LOGS_EXPORTER: 'none',
-    ...extra,
-  };
-}
-
-interface Finished {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+after(killChildren);
 
 interface Started {
-  child: ChildProcess;
-  stderr(): string;
+  child: NodeChild;
+  /** The exit and all output; rejects (the child killed) after `WAIT_MS`. */
   finished: Promise<Finished>;
 }
 
-function startNode(args: string[], env: Record<string, string>): Started {
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8');
-  child.stderr!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.on('data', (chunk: string) => (stderr += chunk));
-  const finished = new Promise<Finished>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${args.join(' ')} did not exit within ${WAIT_MS} ms; stderr:\n${stderr}`));
-    }, WAIT_MS);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-  return { child, stderr: () => stderr, finished };
+function startExample(args: string[], env: NodeJS.ProcessEnv): Started {
+  const child = startNode(args, env, 'ignore');
+  return { child, finished: finishWithin(child, WAIT_MS, args.join(' ')) };
 }
 
 async function inRootSpan<T>(name: string, work: () => Promise<T>): Promise<{ traceId: string; value: T }> {
@@ -145,7 +102,7 @@ describe('examples', { concurrency: true, skip: V1_ONLY }, () => {
         command: process.execPath,
         args: ['--require', './examples/nodesdk-otlp/tracing.cjs', 'examples/nodesdk-otlp/server.cjs'],
         cwd: REPO_ROOT,
-        env: otlpEnv(receiver),
+        env: otlpChildEnv(receiver.endpoint),
         stderr: 'pipe',
       });
       let stderr = '';
@@ -202,7 +159,7 @@ describe('examples', { concurrency: true, skip: V1_ONLY }, () => {
   test('zero-code-stdio: an uninstrumented host starts the server under the preload; its requests arrive as root SERVER spans', async () => {
     const receiver = await startOtlpReceiver();
     try {
-      const run = startNode(['examples/zero-code-stdio/client.mjs'], otlpEnv(receiver));
+      const run = startExample(['examples/zero-code-stdio/client.mjs'], otlpChildEnv(receiver.endpoint));
       const result = await run.finished;
       assert.equal(
         result.stdout,
@@ -266,12 +223,12 @@ describe('examples', { concurrency: true, skip: V1_ONLY }, () => {
     const api = await startWeatherApi();
     let server: Started | undefined;
     try {
-      server = startNode(
+      server = startExample(
         ['--require', './examples/http-tool-api/tracing.cjs', 'examples/http-tool-api/server.cjs'],
-        otlpEnv(receiver, { MCP_PORT: '0', WEATHER_API_URL: api.url }),
+        otlpChildEnv(receiver.endpoint, { MCP_PORT: '0', WEATHER_API_URL: api.url }),
       );
-      await receiver.waitFor(() => /MCP endpoint http:\/\/127\.0\.0\.1:\d+\/mcp/.test(server!.stderr()), WAIT_MS, 'the server to listen');
-      const endpoint = /MCP endpoint (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(server.stderr())![1]!;
+      await receiver.waitFor(() => /MCP endpoint http:\/\/127\.0\.0\.1:\d+\/mcp/.test(server!.child.stderr()), WAIT_MS, 'the server to listen');
+      const endpoint = /MCP endpoint (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(server.child.stderr())![1]!;
 
       const transport = new StreamableHTTPClientTransport(new URL(endpoint));
       const client = new Client({ name: 'weather-client', version: '1.0.0' });
@@ -289,7 +246,7 @@ describe('examples', { concurrency: true, skip: V1_ONLY }, () => {
         WAIT_MS,
         'the spans of both calls',
       );
-      server.child.kill('SIGTERM');
+      server.child.proc.kill('SIGTERM');
       const exit = await server.finished;
       assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null }, "tracing.cjs flushes and exits 0 on SIGTERM");
 
@@ -320,7 +277,7 @@ describe('examples', { concurrency: true, skip: V1_ONLY }, () => {
       }
       assert.deepEqual(toolCounts(receiver), { 'forecast|': 1, 'forecast|tool_error': 1 });
     } finally {
-      server?.child.kill('SIGKILL');
+      server?.child.proc.kill('SIGKILL');
       await api.close();
       await receiver.close();
     }
@@ -329,9 +286,9 @@ describe('examples', { concurrency: true, skip: V1_ONLY }, () => {
   test('two-processes: client and server both under the preload, one trace from plan-trip into the server process', async () => {
     const receiver = await startOtlpReceiver();
     try {
-      const run = startNode(
+      const run = startExample(
         ['--require', 'opentelemetry-instrumentation-mcp/register', 'examples/two-processes/client.cjs'],
-        otlpEnv(receiver, { OTEL_SERVICE_NAME: 'trip-planner', OTEL_INSTRUMENTATION_MCP_LOG: 'off' }),
+        otlpChildEnv(receiver.endpoint, { OTEL_SERVICE_NAME: 'trip-planner', OTEL_INSTRUMENTATION_MCP_LOG: 'off' }),
       );
       const result = await run.finished;
       const lines = result.stdout.split('\n');

@@ -10,7 +10,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type * as NodeHttp from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { McpInstrumentation } from '../src';
@@ -18,6 +17,7 @@ import type { McpRequestHookInfo } from '../src';
 import { only, parentSpanIdOf, setupOtel, waitFor, type FinishedSpan } from './helpers/otel';
 import { fixture } from './helpers/sdk';
 import { mcpSdk } from './helpers/mcp';
+import { closeServer, listen, mcpUrl, readBody } from './helpers/net';
 
 const otel = setupOtel();
 
@@ -62,6 +62,11 @@ function summary(spans: FinishedSpan[]): string[] {
   return spans.map((s) => `${SpanKind[s.kind]} ${s.name}`).sort();
 }
 
+/** The summary of a session that called `tool` once: initialize, initialized and the call, on both sides. */
+function sessionSummary(tool: string): string[] {
+  return ['CLIENT', 'SERVER'].flatMap((kind) => [`${kind} initialize`, `${kind} notifications/initialized`, `${kind} tools/call ${tool}`]);
+}
+
 /** The first attribute present among `keys` (instrumentation-http emits old or stable HTTP semconv). */
 function attr(span: FinishedSpan, ...keys: string[]): unknown {
   for (const key of keys) if (span.attributes[key] !== undefined) return span.attributes[key];
@@ -93,28 +98,6 @@ async function allMcpSpansEnded(): Promise<FinishedSpan[]> {
   const spans = mcpSpans();
   assert.deepEqual(new Set(spans.map(spanId)), new Set(started.map((s) => spanId(s.span))), 'finished MCP spans = started MCP spans');
   return spans;
-}
-
-function readBody(req: NodeHttp.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
-}
-
-function listen(server: NodeHttp.Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
-  });
-}
-
-function closeServer(server: NodeHttp.Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 interface Session {
@@ -195,7 +178,7 @@ async function startMcpServer(): Promise<McpHttpServer> {
   const port = await listen(server);
   return {
     port,
-    url: new URL(`http://127.0.0.1:${port}/mcp`),
+    url: mcpUrl(port),
     sessions,
     async close() {
       for (const session of all) {
@@ -228,6 +211,14 @@ async function connect(url: URL): Promise<Connected> {
  * clears it; the call and its span have already ended by then, so this changes nothing observed.
  */
 let releaseTimer = new AbortController();
+
+/** Calls `hold`; resolves its outcome, result or error, once the call settles. */
+function callHold(client: Any): Promise<{ result?: Any; error?: Any }> {
+  return sdk.callTool(client, { name: 'hold', arguments: {} }, { signal: releaseTimer.signal }).then(
+    (result: Any) => ({ result }),
+    (error: Any) => ({ error }),
+  );
+}
 
 /** Waits until the instrumentation started the SERVER span of `tools/call` for `tool`, and returns it. */
 async function serverSpanStarted(tool: string): Promise<Span> {
@@ -290,14 +281,7 @@ describe('Streamable HTTP', { skip: NO_HTTP_SERVER }, () => {
     await client.close();
 
     const spans = await allMcpSpansEnded();
-    assert.deepEqual(summary(spans), [
-      'CLIENT initialize',
-      'CLIENT notifications/initialized',
-      'CLIENT tools/call echo',
-      'SERVER initialize',
-      'SERVER notifications/initialized',
-      'SERVER tools/call echo',
-    ]);
+    assert.deepEqual(summary(spans), sessionSummary('echo'));
     assert.equal(mcpServer.sessions.get(sessionId)?.transport.sessionId, sessionId, 'the server transport has the same session');
 
     for (const span of spans.filter((s) => s.kind === SpanKind.CLIENT)) {
@@ -480,10 +464,7 @@ describe('Streamable HTTP', { skip: NO_HTTP_SERVER }, () => {
   test('session terminated with a call in flight: both spans end with connection_closed', async () => {
     reset();
     const { client, transport, sessionId } = await newClient();
-    const pending: Promise<Any> = sdk.callTool(client, { name: 'hold', arguments: {} }, { signal: releaseTimer.signal }).then(
-      (result: Any) => ({ result }),
-      (error: Any) => ({ error }),
-    );
+    const pending = callHold(client);
     await serverSpanStarted('hold');
     // DELETE /mcp: the server closes the session, then the client closes its transport.
     await transport.terminateSession();
@@ -493,14 +474,7 @@ describe('Streamable HTTP', { skip: NO_HTTP_SERVER }, () => {
     assert.equal(error?.code, sdk.expect.connectionClosedCode, 'the pending call is rejected: connection closed');
 
     const spans = await allMcpSpansEnded();
-    assert.deepEqual(summary(spans), [
-      'CLIENT initialize',
-      'CLIENT notifications/initialized',
-      'CLIENT tools/call hold',
-      'SERVER initialize',
-      'SERVER notifications/initialized',
-      'SERVER tools/call hold',
-    ]);
+    assert.deepEqual(summary(spans), sessionSummary('hold'));
     for (const kind of [SpanKind.CLIENT, SpanKind.SERVER]) {
       const span = only(spans, 'tools/call hold', kind);
       assert.equal(span.attributes['error.type'], 'connection_closed', SpanKind[kind]);
@@ -514,10 +488,7 @@ describe('Streamable HTTP', { skip: NO_HTTP_SERVER }, () => {
   test('client.close() with a call in flight: the CLIENT span ends now, the SERVER span when the server session closes', async () => {
     reset();
     const { client, sessionId } = await newClient();
-    const pending: Promise<Any> = sdk.callTool(client, { name: 'hold', arguments: {} }, { signal: releaseTimer.signal }).then(
-      (result: Any) => ({ result }),
-      (error: Any) => ({ error }),
-    );
+    const pending = callHold(client);
     const serverSpan = await serverSpanStarted('hold');
     await client.close();
     const { error } = await pending;
@@ -541,14 +512,7 @@ describe('Streamable HTTP', { skip: NO_HTTP_SERVER }, () => {
     // The server closes the session (shutdown, idle expiry…): the in-flight operation ends with it.
     await mcpServer.sessions.get(sessionId)!.mcp.close();
     const spans = await allMcpSpansEnded();
-    assert.deepEqual(summary(spans), [
-      'CLIENT initialize',
-      'CLIENT notifications/initialized',
-      'CLIENT tools/call hold',
-      'SERVER initialize',
-      'SERVER notifications/initialized',
-      'SERVER tools/call hold',
-    ]);
+    assert.deepEqual(summary(spans), sessionSummary('hold'));
     const ended = only(spans, 'tools/call hold', SpanKind.SERVER);
     assert.equal(ended.attributes['error.type'], 'connection_closed');
     assert.equal(ended.status.code, SpanStatusCode.ERROR);

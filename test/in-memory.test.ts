@@ -21,10 +21,67 @@ const connect = (): Promise<Session> => connectScenario();
 
 const tracer = trace.getTracer('test');
 
-
 function assertParent(child: FinishedSpan, parent: FinishedSpan): void {
   assert.equal(child.spanContext().traceId, parent.spanContext().traceId, `${child.name} is in ${parent.name}'s trace`);
   assert.equal(parentSpanIdOf(child), parent.spanContext().spanId, `${child.name} is a child of ${parent.name}`);
+}
+
+/** The CLIENT and SERVER spans of `tools/call <tool>`: the one child of the `app-operation` span, the other of it. */
+function callUnderApp(spans: FinishedSpan[], tool: string): { client: FinishedSpan; server: FinishedSpan } {
+  const app = only(spans, 'app-operation', SpanKind.INTERNAL);
+  const client = only(spans, `tools/call ${tool}`, SpanKind.CLIENT);
+  const server = only(spans, `tools/call ${tool}`, SpanKind.SERVER);
+  assertParent(client, app);
+  assertParent(server, client);
+  return { client, server };
+}
+
+/**
+ * The exact attributes of both spans of a scenario `tools/call echo`, request `requestId` on protocol
+ * `version`: each side names its peer (the scenario server, the scenario client).
+ */
+function assertEchoAttributes(client: FinishedSpan, server: FinishedSpan, requestId: unknown, version: unknown): void {
+  const shared = {
+    'mcp.method.name': 'tools/call',
+    'gen_ai.tool.name': 'echo',
+    'gen_ai.operation.name': 'execute_tool',
+    'jsonrpc.request.id': requestId,
+    'mcp.protocol.version': version,
+  };
+  assert.deepEqual(client.attributes, { ...shared, 'mcp.server.name': 'scenario-server', 'mcp.server.version': '1.2.3' });
+  assert.deepEqual(server.attributes, { ...shared, 'mcp.client.name': 'scenario-client', 'mcp.client.version': '4.5.6' });
+}
+
+/**
+ * One scenario session for the tests of the enclosing describe: connected before them (spans reset
+ * first), closed after them with the configuration back to the defaults; spans reset before each test.
+ */
+function sharedSession(): Session {
+  let current: Session | undefined;
+  before(async () => {
+    otel.reset();
+    current = await connect();
+  });
+  after(async () => {
+    instrumentation.setConfig({});
+    await current?.close();
+  });
+  beforeEach(() => otel.reset());
+  return {
+    get client() {
+      return current!.client;
+    },
+    get server() {
+      return current!.server;
+    },
+    get clientTransport() {
+      return current!.clientTransport;
+    },
+    get serverTransport() {
+      return current!.serverTransport;
+    },
+    close: () => current!.close(),
+  };
 }
 
 async function settle(): Promise<void> {
@@ -33,19 +90,13 @@ async function settle(): Promise<void> {
 }
 
 describe('spans over the in-memory transport', () => {
-  let session: Session;
+  const session = sharedSession();
   let protocolVersion: string;
 
-  before(async () => {
-    otel.reset();
-    session = await connect();
+  before(() => {
     const init = only(otel.spans(), 'initialize', SpanKind.CLIENT);
     protocolVersion = init.attributes['mcp.protocol.version'] as string;
   });
-  after(async () => {
-    await session.close();
-  });
-  beforeEach(() => otel.reset());
 
   test('initialize: a CLIENT and a SERVER span with the negotiated version and both peers', async () => {
     const version = session.client.getServerVersion();
@@ -64,31 +115,10 @@ describe('spans over the in-memory transport', () => {
     });
     assert.deepEqual(result, { content: [{ type: 'text', text: 'hello' }] });
     const spans = otel.spans();
-    const app = only(spans, 'app-operation', SpanKind.INTERNAL);
-    const client = only(spans, 'tools/call echo', SpanKind.CLIENT);
-    const server = only(spans, 'tools/call echo', SpanKind.SERVER);
-    assertParent(client, app);
-    assertParent(server, client);
+    const { client, server } = callUnderApp(spans, 'echo');
     const requestId = client.attributes['jsonrpc.request.id'];
     assert.equal(typeof requestId, 'string');
-    assert.deepEqual(client.attributes, {
-      'mcp.method.name': 'tools/call',
-      'gen_ai.tool.name': 'echo',
-      'gen_ai.operation.name': 'execute_tool',
-      'jsonrpc.request.id': requestId,
-      'mcp.protocol.version': protocolVersion,
-      'mcp.server.name': 'scenario-server',
-      'mcp.server.version': '1.2.3',
-    });
-    assert.deepEqual(server.attributes, {
-      'mcp.method.name': 'tools/call',
-      'gen_ai.tool.name': 'echo',
-      'gen_ai.operation.name': 'execute_tool',
-      'jsonrpc.request.id': requestId,
-      'mcp.protocol.version': protocolVersion,
-      'mcp.client.name': 'scenario-client',
-      'mcp.client.version': '4.5.6',
-    });
+    assertEchoAttributes(client, server, requestId, protocolVersion);
     assert.equal(client.status.code, SpanStatusCode.UNSET);
     assert.equal(server.status.code, SpanStatusCode.UNSET);
     assert.equal(server.links.length, 0, 'in-memory delivery: the ambient span is the parent itself, no link');
@@ -178,13 +208,8 @@ describe('spans over the in-memory transport', () => {
       span.end();
     });
     const spans = otel.spans();
-    const app = only(spans, 'app-operation', SpanKind.INTERNAL);
-    const client = only(spans, 'tools/call inner-work', SpanKind.CLIENT);
-    const server = only(spans, 'tools/call inner-work', SpanKind.SERVER);
-    const work = only(spans, 'tool-internal-work', SpanKind.INTERNAL);
-    assertParent(client, app);
-    assertParent(server, client);
-    assertParent(work, server);
+    const { server } = callUnderApp(spans, 'inner-work');
+    assertParent(only(spans, 'tool-internal-work', SpanKind.INTERNAL), server);
   });
 });
 
@@ -205,22 +230,10 @@ describe('across SDK generations, in memory', () => {
           span.end();
         });
         const spans = otel.spans();
-        const app = only(spans, 'app-operation', SpanKind.INTERNAL);
-        const call = only(spans, 'tools/call echo', SpanKind.CLIENT);
-        const handled = only(spans, 'tools/call echo', SpanKind.SERVER);
-        assertParent(call, app);
-        assertParent(handled, call);
+        const { client: call, server: handled } = callUnderApp(spans, 'echo');
         const version = call.attributes['mcp.protocol.version'];
         assert.match(String(version), /^\d{4}-\d{2}-\d{2}$/);
-        const shared = {
-          'mcp.method.name': 'tools/call',
-          'gen_ai.tool.name': 'echo',
-          'gen_ai.operation.name': 'execute_tool',
-          'jsonrpc.request.id': call.attributes['jsonrpc.request.id'],
-          'mcp.protocol.version': version,
-        };
-        assert.deepEqual(call.attributes, { ...shared, 'mcp.server.name': 'scenario-server', 'mcp.server.version': '1.2.3' });
-        assert.deepEqual(handled.attributes, { ...shared, 'mcp.client.name': 'scenario-client', 'mcp.client.version': '4.5.6' });
+        assertEchoAttributes(call, handled, call.attributes['jsonrpc.request.id'], version);
         // The server (one generation) asks the client (the other) from inside its tool.
         const rootsSent = only(spans, 'roots/list', SpanKind.CLIENT);
         const rootsHandled = only(spans, 'roots/list', SpanKind.SERVER);
@@ -235,14 +248,7 @@ describe('across SDK generations, in memory', () => {
 });
 
 describe('the error matrix', () => {
-  let session: Session;
-  before(async () => {
-    session = await connect();
-  });
-  after(async () => {
-    await session.close();
-  });
-  beforeEach(() => otel.reset());
+  const session = sharedSession();
 
   test('a throwing tool: the SDK returns isError, both spans are tool_error', async () => {
     const result = await session.client.callTool({ name: 'fail', arguments: {} });
@@ -423,14 +429,7 @@ describe('the error matrix', () => {
 });
 
 describe('context in _meta', () => {
-  let session: Session;
-  before(async () => {
-    session = await connect();
-  });
-  after(async () => {
-    await session.close();
-  });
-  beforeEach(() => otel.reset());
+  const session = sharedSession();
 
   function sendRaw(message: object): Promise<any> {
     // Drive the server directly with a hand-written message, as a foreign client would.
@@ -551,15 +550,7 @@ describe('context in _meta', () => {
 });
 
 describe('content capture', () => {
-  let session: Session;
-  before(async () => {
-    session = await connect();
-  });
-  after(async () => {
-    instrumentation.setConfig({});
-    await session.close();
-  });
-  beforeEach(() => otel.reset());
+  const session = sharedSession();
 
   test('off by default', async () => {
     await session.client.callTool({ name: 'echo', arguments: { text: 'secret-ish' } });
@@ -612,15 +603,7 @@ describe('content capture', () => {
 });
 
 describe('hooks', () => {
-  let session: Session;
-  before(async () => {
-    session = await connect();
-  });
-  after(async () => {
-    instrumentation.setConfig({});
-    await session.close();
-  });
-  beforeEach(() => otel.reset());
+  const session = sharedSession();
 
   test('requestHook and responseHook see each operation; a throwing hook changes nothing', async () => {
     const seen: string[] = [];
@@ -660,15 +643,7 @@ describe('hooks', () => {
 
 describe('execute_tool spans of another GenAI instrumentation', () => {
   const genai = trace.getTracer('some-genai-instrumentation');
-  let session: Session;
-  before(async () => {
-    session = await connect();
-  });
-  after(async () => {
-    instrumentation.setConfig({});
-    await session.close();
-  });
-  beforeEach(() => otel.reset());
+  const session = sharedSession();
 
   async function callInsideExecuteTool(outerTool: string, calledTool: string): Promise<void> {
     await genai.startActiveSpan(

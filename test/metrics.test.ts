@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import * as sdkTrace from '@opentelemetry/sdk-trace';
 import { McpInstrumentation } from '../src';
@@ -14,6 +15,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childEnv, fixture } from './helpers/sdk';
+import { mcpUrl, withHttpServer } from './helpers/net';
 
 const otel = setupOtel();
 const instrumentation = new McpInstrumentation();
@@ -66,8 +68,20 @@ function countBy(points: Point[], keys: string[], filter: (a: Record<string, unk
   return out;
 }
 
-function connectPair(sessionId?: string): Promise<{ client: any; server: any }> {
-  return connectScenario({ sessionId });
+/** Count of `tools/call` measurements per `tool error.type` (`-` for a success). */
+function toolOutcomes(points: Point[]): Record<string, number> {
+  return countBy(points, ['gen_ai.tool.name', 'error.type'], (a) => a['mcp.method.name'] === 'tools/call');
+}
+
+/** Runs `work` with a fresh MeterProvider reading into its own Reader; the suite's provider is back after. */
+async function withReader(work: (reader: Reader) => Promise<void>): Promise<void> {
+  const reader = new Reader();
+  instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
+  try {
+    await work(reader);
+  } finally {
+    instrumentation.setMeterProvider(otel.meterProvider);
+  }
 }
 
 const BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
@@ -81,7 +95,7 @@ describe('operation and session durations', () => {
     // A meter provider set after construction: the instruments follow it.
     instrumentation.setMeterProvider(meterProvider);
 
-    const { client, server } = await connectPair();
+    const { client, close } = await connectScenario();
     const N = 7;
     const M = 3;
     for (let i = 0; i < N; i++) await client.callTool({ name: 'echo', arguments: { text: `n${i}` } });
@@ -92,24 +106,26 @@ describe('operation and session durations', () => {
     await assert.rejects(mcp.request(client, 'no/such-method'));
     await assert.rejects(mcp.callTool(client, { name: 'slow', arguments: { ms: 1000 } }, { timeout: 20 }));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await client.close();
-    await server.close();
+    await close();
   });
   after(() => {
     instrumentation.setMeterProvider(otel.meterProvider);
   });
 
-  test('mcp.server.operation.duration: unit, buckets, and the per-tool count by outcome', async () => {
-    const { unit, points } = await histogramPoints(reader, 'mcp.server.operation.duration');
+  /** The workload's tool calls that were answered, by outcome (the slow one's outcome differs by side). */
+  const ANSWERED_TOOLS = { 'echo -': 7, 'soft-fail tool_error': 3, 'fail tool_error': 1 };
+
+  /** The points of operation histogram `name` (its unit and buckets checked), and its `tools/call` outcomes. */
+  async function operationDurations(name: string): Promise<{ points: Point[]; tools: Record<string, number> }> {
+    const { unit, points } = await histogramPoints(reader, name);
     assert.equal(unit, 's');
     for (const p of points) assert.deepEqual(p.boundaries, BUCKETS);
-    const tools = countBy(points, ['gen_ai.tool.name', 'error.type'], (a) => a['mcp.method.name'] === 'tools/call');
-    assert.deepEqual(tools, {
-      'echo -': 7,
-      'soft-fail tool_error': 3,
-      'fail tool_error': 1,
-      'slow cancelled': 1,
-    });
+    return { points, tools: toolOutcomes(points) };
+  }
+
+  test('mcp.server.operation.duration: unit, buckets, and the per-tool count by outcome', async () => {
+    const { points, tools } = await operationDurations('mcp.server.operation.duration');
+    assert.deepEqual(tools, { ...ANSWERED_TOOLS, 'slow cancelled': 1 });
     const protocolErrors = countBy(points, ['mcp.method.name', 'error.type', 'rpc.response.status_code'], (a) => a['error.type'] !== undefined && a['mcp.method.name'] !== 'tools/call');
     assert.deepEqual(protocolErrors, {
       'prompts/get -32602 -32602': 2,
@@ -129,16 +145,8 @@ describe('operation and session durations', () => {
   });
 
   test('mcp.client.operation.duration: the same workload from the client side', async () => {
-    const { unit, points } = await histogramPoints(reader, 'mcp.client.operation.duration');
-    assert.equal(unit, 's');
-    for (const p of points) assert.deepEqual(p.boundaries, BUCKETS);
-    const tools = countBy(points, ['gen_ai.tool.name', 'error.type'], (a) => a['mcp.method.name'] === 'tools/call');
-    assert.deepEqual(tools, {
-      'echo -': 7,
-      'soft-fail tool_error': 3,
-      'fail tool_error': 1,
-      'slow timeout': 1,
-    });
+    const { points, tools } = await operationDurations('mcp.client.operation.duration');
+    assert.deepEqual(tools, { ...ANSWERED_TOOLS, 'slow timeout': 1 });
     const protocolErrors = countBy(points, ['mcp.method.name', 'error.type'], (a) => a['error.type'] !== undefined && a['mcp.method.name'] !== 'tools/call');
     assert.deepEqual(protocolErrors, { 'prompts/get -32602': 2, '_OTHER -32601': 1 });
   });
@@ -177,10 +185,8 @@ describe('operation and session durations', () => {
 });
 
 describe('cardinality', () => {
-  test('1,000 sessions with distinct ids produce the series of one', async () => {
-    const reader = new Reader();
-    instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
-    try {
+  test('1,000 sessions with distinct ids produce the series of one', () =>
+    withReader(async (reader) => {
       const seriesCount = async () => {
         let n = 0;
         for (const name of ['mcp.server.operation.duration', 'mcp.client.operation.duration', 'mcp.server.session.duration', 'mcp.client.session.duration']) {
@@ -189,11 +195,10 @@ describe('cardinality', () => {
         return n;
       };
       const session = async () => {
-        const { client, server } = await connectPair(randomUUID());
+        const { client, close } = await connectScenario({ sessionId: randomUUID() });
         await client.callTool({ name: 'echo', arguments: { text: 'x' } });
         await client.readResource({ uri: 'test://static' });
-        await client.close();
-        await server.close();
+        await close();
       };
       await session();
       const afterOne = await seriesCount();
@@ -204,18 +209,13 @@ describe('cardinality', () => {
       const { points } = await histogramPoints(reader, 'mcp.server.operation.duration');
       const echo = points.find((p) => p.attributes['gen_ai.tool.name'] === 'echo')!;
       assert.equal(echo.count, 1000);
-    } finally {
-      instrumentation.setMeterProvider(otel.meterProvider);
-    }
-  });
+    }));
 });
 
 describe('peer-chosen names never grow the series', () => {
-  test('unknown methods, tools and prompts are measured as _OTHER', async () => {
-    const reader = new Reader();
-    instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
-    try {
-      const { client, server } = await connectPair();
+  test('unknown methods, tools and prompts are measured as _OTHER', () =>
+    withReader(async (reader) => {
+      const { client, close } = await connectScenario();
       for (let i = 0; i < 50; i++) {
         await assert.rejects(mcp.request(client, `made/up-${i}`));
         await assert.rejects(client.getPrompt({ name: `no-such-prompt-${i}` }));
@@ -226,8 +226,7 @@ describe('peer-chosen names never grow the series', () => {
         }
       }
       await client.callTool({ name: 'echo', arguments: { text: 'x' } });
-      await client.close();
-      await server.close();
+      await close();
       const { points } = await histogramPoints(reader, 'mcp.server.operation.duration');
       const methods = new Set(points.map((p) => p.attributes['mcp.method.name']));
       assert.deepEqual([...methods].sort(), ['_OTHER', 'initialize', 'notifications/initialized', 'prompts/get', 'tools/call']);
@@ -237,17 +236,12 @@ describe('peer-chosen names never grow the series', () => {
       assert.deepEqual([...prompts], ['_OTHER']);
       const other = countBy(points, ['mcp.method.name'], (a) => a['mcp.method.name'] === '_OTHER' || a['gen_ai.tool.name'] === '_OTHER' || a['gen_ai.prompt.name'] === '_OTHER');
       assert.deepEqual(other, { _OTHER: 50, 'prompts/get': 50, 'tools/call': 50 });
-    } finally {
-      instrumentation.setMeterProvider(otel.meterProvider);
-    }
-  });
+    }));
 });
 
 describe('stdio sessions', () => {
-  test('a stdio server session ends, and is measured, when the host closes stdin', async () => {
-    const reader = new Reader();
-    instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
-    try {
+  test('a stdio server session ends, and is measured, when the host closes stdin', () =>
+    withReader(async (reader) => {
       const { StdioServerTransport } = mcp;
       const { PassThrough } = await import('node:stream');
       const stdin = new PassThrough();
@@ -266,10 +260,7 @@ describe('stdio sessions', () => {
       assert.equal(points[0]!.attributes['network.transport'], 'pipe');
       await server.close();
       assert.equal((await histogramPoints(reader, 'mcp.server.session.duration')).points[0]!.count, 1, 'measured once');
-    } finally {
-      instrumentation.setMeterProvider(otel.meterProvider);
-    }
-  });
+    }));
 });
 
 describe('over real transports', () => {
@@ -281,104 +272,94 @@ describe('over real transports', () => {
   };
   const expectedClientTools = { 'echo -': 4, 'soft-fail tool_error': 2, 'slow timeout': 1 };
 
-  test('stdio: client-side measurements carry network.transport=pipe', async () => {
-    const reader = new Reader();
-    instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
-    const { StdioClientTransport } = mcp;
-    const client = new Client({ name: 'metrics-stdio', version: '1' });
-    try {
-      await client.connect(new StdioClientTransport({ command: process.execPath, args: [fixture('stdio-server.cjs')], env: childEnv({ SPAN_FILE: join(tmpdir(), `mcp-metrics-${process.pid}.jsonl`) }), stderr: 'ignore' }));
-      await mixedWorkload(client);
-      const { points } = await histogramPoints(reader, 'mcp.client.operation.duration');
-      assert.deepEqual(countBy(points, ['gen_ai.tool.name', 'error.type'], (a) => a['mcp.method.name'] === 'tools/call'), expectedClientTools);
-      assert.deepEqual(countBy(points, ['mcp.method.name', 'error.type'], (a) => a['mcp.method.name'] === 'prompts/get'), { 'prompts/get -32602': 1 });
-      for (const p of points) assert.equal(p.attributes['network.transport'], 'pipe');
-    } finally {
-      await client.close();
-      rmSync(join(tmpdir(), `mcp-metrics-${process.pid}.jsonl`), { force: true });
-      instrumentation.setMeterProvider(otel.meterProvider);
-    }
-  });
+  test('stdio: client-side measurements carry network.transport=pipe', () =>
+    withReader(async (reader) => {
+      const { StdioClientTransport } = mcp;
+      const client = new Client({ name: 'metrics-stdio', version: '1' });
+      try {
+        await client.connect(new StdioClientTransport({ command: process.execPath, args: [fixture('stdio-server.cjs')], env: childEnv({ SPAN_FILE: join(tmpdir(), `mcp-metrics-${process.pid}.jsonl`) }), stderr: 'ignore' }));
+        await mixedWorkload(client);
+        const { points } = await histogramPoints(reader, 'mcp.client.operation.duration');
+        assert.deepEqual(toolOutcomes(points), expectedClientTools);
+        assert.deepEqual(countBy(points, ['mcp.method.name', 'error.type'], (a) => a['mcp.method.name'] === 'prompts/get'), { 'prompts/get -32602': 1 });
+        for (const p of points) assert.equal(p.attributes['network.transport'], 'pipe');
+      } finally {
+        await client.close();
+        rmSync(join(tmpdir(), `mcp-metrics-${process.pid}.jsonl`), { force: true });
+      }
+    }));
 
-  test('Streamable HTTP: server.address/port on the client, network.* on both sides', { skip: NO_HTTP_SERVER }, async () => {
-    const reader = new Reader();
-    instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
-    const { StreamableHTTPServerTransport, StreamableHTTPClientTransport } = mcp;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const http = require('node:http') as typeof import('node:http');
-    const transports = new Map<string, any>();
-    const httpServer = http.createServer(async (req, res) => {
-      const id = req.headers['mcp-session-id'] as string | undefined;
-      let transport = id !== undefined ? transports.get(id) : undefined;
-      if (transport === undefined) {
-        transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (sid: string) => transports.set(sid, transport) });
-        await scenario.createScenarioServer(mcp).connect(transport);
-      }
-      await transport.handleRequest(req, res);
-    });
-    await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-    const port = (httpServer.address() as import('node:net').AddressInfo).port;
-    const client = new Client({ name: 'metrics-http', version: '1' });
-    try {
-      await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
-      await mixedWorkload(client);
-      // The cancellation of the timed-out call travels in its own POST: wait for the server to take it.
-      const deadline = Date.now() + 5000;
-      while (!(await histogramPoints(reader, 'mcp.server.operation.duration')).points.some((p) => p.attributes['gen_ai.tool.name'] === 'slow')) {
-        assert.ok(Date.now() < deadline, 'the server ends the cancelled call');
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      await client.close();
-      const clientPoints = (await histogramPoints(reader, 'mcp.client.operation.duration')).points;
-      const serverPoints = (await histogramPoints(reader, 'mcp.server.operation.duration')).points;
-      assert.deepEqual(countBy(clientPoints, ['gen_ai.tool.name', 'error.type'], (a) => a['mcp.method.name'] === 'tools/call'), expectedClientTools);
-      assert.deepEqual(countBy(serverPoints, ['gen_ai.tool.name', 'error.type'], (a) => a['mcp.method.name'] === 'tools/call'), {
-        'echo -': 4,
-        'soft-fail tool_error': 2,
-        'slow cancelled': 1,
+  test('Streamable HTTP: server.address/port on the client, network.* on both sides', { skip: NO_HTTP_SERVER }, () =>
+    withReader(async (reader) => {
+      const { StreamableHTTPServerTransport, StreamableHTTPClientTransport } = mcp;
+      const transports = new Map<string, any>();
+      const listener = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+        const id = req.headers['mcp-session-id'] as string | undefined;
+        let transport = id !== undefined ? transports.get(id) : undefined;
+        if (transport === undefined) {
+          transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (sid: string) => transports.set(sid, transport) });
+          await scenario.createScenarioServer(mcp).connect(transport);
+        }
+        await transport.handleRequest(req, res);
+      };
+      await withHttpServer(listener, async (port) => {
+        const client = new Client({ name: 'metrics-http', version: '1' });
+        try {
+          await client.connect(new StreamableHTTPClientTransport(mcpUrl(port)));
+          await mixedWorkload(client);
+          // The cancellation of the timed-out call travels in its own POST: wait for the server to take it.
+          const deadline = Date.now() + 5000;
+          while (!(await histogramPoints(reader, 'mcp.server.operation.duration')).points.some((p) => p.attributes['gen_ai.tool.name'] === 'slow')) {
+            assert.ok(Date.now() < deadline, 'the server ends the cancelled call');
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          await client.close();
+          const clientPoints = (await histogramPoints(reader, 'mcp.client.operation.duration')).points;
+          const serverPoints = (await histogramPoints(reader, 'mcp.server.operation.duration')).points;
+          assert.deepEqual(toolOutcomes(clientPoints), expectedClientTools);
+          assert.deepEqual(toolOutcomes(serverPoints), {
+            'echo -': 4,
+            'soft-fail tool_error': 2,
+            'slow cancelled': 1,
+          });
+          for (const p of clientPoints) {
+            assert.equal(p.attributes['server.address'], '127.0.0.1');
+            assert.equal(p.attributes['server.port'], port);
+            assert.equal(p.attributes['network.transport'], 'tcp');
+            assert.equal(p.attributes['network.protocol.name'], 'http');
+          }
+          for (const p of serverPoints) {
+            assert.equal(p.attributes['network.transport'], 'tcp');
+            assert.equal(p.attributes['network.protocol.version'], '1.1');
+            assert.equal(p.attributes['server.address'], undefined, 'server metrics have no server.*');
+          }
+        } finally {
+          for (const t of transports.values()) await t.close();
+        }
       });
-      for (const p of clientPoints) {
-        assert.equal(p.attributes['server.address'], '127.0.0.1');
-        assert.equal(p.attributes['server.port'], port);
-        assert.equal(p.attributes['network.transport'], 'tcp');
-        assert.equal(p.attributes['network.protocol.name'], 'http');
-      }
-      for (const p of serverPoints) {
-        assert.equal(p.attributes['network.transport'], 'tcp');
-        assert.equal(p.attributes['network.protocol.version'], '1.1');
-        assert.equal(p.attributes['server.address'], undefined, 'server metrics have no server.*');
-      }
-    } finally {
-      for (const t of transports.values()) await t.close();
-      await new Promise((resolve) => httpServer.close(resolve));
-      instrumentation.setMeterProvider(otel.meterProvider);
-    }
-  });
+    }));
 });
 
 describe('metrics do not depend on trace sampling', () => {
-  test('a 0%-sampled tracer still measures every operation', async () => {
-    const reader = new Reader();
-    const exporter = new sdkTrace.InMemorySpanExporter();
-    instrumentation.setMeterProvider(new sdkMetrics.MeterProvider({ readers: [reader] }));
-    instrumentation.setTracerProvider(
-      new sdkTrace.TracerProvider({ sampler: new sdkTrace.AlwaysOffSampler(), spanProcessors: [new sdkTrace.SimpleSpanProcessor({ exporter })] }),
-    );
-    try {
-      const { client, server } = await connectPair();
-      for (let i = 0; i < 5; i++) await client.callTool({ name: 'echo', arguments: { text: 'x' } });
-      await client.callTool({ name: 'soft-fail', arguments: {} });
-      await client.close();
-      await server.close();
-      assert.equal(exporter.getFinishedSpans().length, 0, 'nothing sampled');
-      const { points } = await histogramPoints(reader, 'mcp.server.operation.duration');
-      assert.deepEqual(countBy(points, ['gen_ai.tool.name', 'error.type'], (a) => a['mcp.method.name'] === 'tools/call'), {
-        'echo -': 5,
-        'soft-fail tool_error': 1,
-      });
-    } finally {
-      instrumentation.setTracerProvider(otel.tracerProvider);
-      instrumentation.setMeterProvider(otel.meterProvider);
-    }
-  });
+  test('a 0%-sampled tracer still measures every operation', () =>
+    withReader(async (reader) => {
+      const exporter = new sdkTrace.InMemorySpanExporter();
+      instrumentation.setTracerProvider(
+        new sdkTrace.TracerProvider({ sampler: new sdkTrace.AlwaysOffSampler(), spanProcessors: [new sdkTrace.SimpleSpanProcessor({ exporter })] }),
+      );
+      try {
+        const { client, close } = await connectScenario();
+        for (let i = 0; i < 5; i++) await client.callTool({ name: 'echo', arguments: { text: 'x' } });
+        await client.callTool({ name: 'soft-fail', arguments: {} });
+        await close();
+        assert.equal(exporter.getFinishedSpans().length, 0, 'nothing sampled');
+        const { points } = await histogramPoints(reader, 'mcp.server.operation.duration');
+        assert.deepEqual(toolOutcomes(points), {
+          'echo -': 5,
+          'soft-fail tool_error': 1,
+        });
+      } finally {
+        instrumentation.setTracerProvider(otel.tracerProvider);
+      }
+    }));
 });

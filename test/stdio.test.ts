@@ -14,28 +14,14 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { parentSpanIdOf, setupOtel, waitFor, type FinishedSpan } from './helpers/otel';
 import { childEnv, fileUrl, fixture } from './helpers/sdk';
 import { mcpGeneration, SDK_MAJOR, type Major, type McpSdk } from './helpers/mcp';
+import { readChildSpans, waitForExit, type ChildSpan } from './helpers/process';
 import { McpInstrumentation } from '../src';
 
 const otel = setupOtel();
 new McpInstrumentation();
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { readSpanFile } = require(fixture('otel-child.cjs')) as { readSpanFile(file: string): SpanJson[] };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const scenario = require(fixture('scenario.cjs'));
-
-/** A finished span as the child writes it (and as this file converts its own spans to). */
-interface SpanJson {
-  name: string;
-  kind: number;
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | undefined;
-  attributes: Record<string, unknown>;
-  status: { code: number; message?: string };
-  links: { traceId: string; spanId: string }[];
-  events: string[];
-}
 
 /** A JSON-RPC message as this process sent it on the wire. */
 interface WireMessage {
@@ -50,7 +36,8 @@ interface WireMessage {
 const SPAN_WAIT_MS = 20_000;
 const CHILD_EXIT_MS = 10_000;
 
-function toJson(span: FinishedSpan): SpanJson {
+/** This process's span in the shape a child writes its own. */
+function toJson(span: FinishedSpan): ChildSpan {
   const ctx = span.spanContext();
   return {
     name: span.name,
@@ -65,12 +52,12 @@ function toJson(span: FinishedSpan): SpanJson {
   };
 }
 
-function describeSpans(spans: SpanJson[]): string {
+function describeSpans(spans: ChildSpan[]): string {
   return spans.map((s) => `${SpanKind[s.kind]} ${s.name}`).join(', ');
 }
 
 /** The one span named `name` of `kind` among `spans`; fails when there is not exactly one. */
-function one(spans: SpanJson[], name: string, kind: SpanKind, where: string): SpanJson {
+function one(spans: ChildSpan[], name: string, kind: SpanKind, where: string): ChildSpan {
   const found = spans.filter((s) => s.name === name && s.kind === kind);
   assert.equal(found.length, 1, `expected exactly one ${SpanKind[kind]} "${name}" span in ${where}; spans: ${describeSpans(spans)}`);
   return found[0]!;
@@ -84,7 +71,7 @@ function oneSent(sent: WireMessage[], what: string, predicate: (m: WireMessage) 
 }
 
 /** `sender` (CLIENT) → `receiver` (SERVER) across the process boundary, through the message's `_meta`. */
-function assertHop(sender: SpanJson, receiver: SpanJson, wire: WireMessage | undefined): void {
+function assertHop(sender: ChildSpan, receiver: ChildSpan, wire: WireMessage | undefined): void {
   assert.equal(sender.kind, SpanKind.CLIENT, `${sender.name}: sender kind`);
   assert.equal(receiver.kind, SpanKind.SERVER, `${receiver.name}: receiver kind`);
   assert.equal(receiver.traceId, sender.traceId, `${receiver.name}: same trace as the sender`);
@@ -95,7 +82,7 @@ function assertHop(sender: SpanJson, receiver: SpanJson, wire: WireMessage | und
   }
 }
 
-function assertStatus(span: SpanJson, code: SpanStatusCode, message?: string): void {
+function assertStatus(span: ChildSpan, code: SpanStatusCode, message?: string): void {
   assert.deepEqual(
     { code: span.status.code, message: span.status.message },
     { code, message },
@@ -103,21 +90,7 @@ function assertStatus(span: SpanJson, code: SpanStatusCode, message?: string): v
   );
 }
 
-function waitForExit(proc: ChildProcess, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve({ code: proc.exitCode, signal: proc.signalCode });
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-    proc.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal });
-    });
-  });
-}
-
-/**
- * Whether the SDK's `Protocol.request` replaces `params._meta` with `{ progressToken }` when the caller
- * passes `onprogress` (SDK releases before modelcontextprotocol/typescript-sdk#560, e.g. 1.10.0).
- */
+/** The arguments of `node` that start the stdio server fixture: CommonJS, or ESM under the loader hook. */
 function serverArgs(flavour: 'cjs' | 'esm'): string[] {
   return flavour === 'cjs'
     ? [fixture('stdio-server.cjs')]
@@ -160,8 +133,8 @@ for (const { flavour, clientMajor, serverMajor } of SESSIONS) {
     /** What the scripted session returned, and the spans both processes recorded for it. */
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const results: Record<string, any> = {};
-    let parentSpans: SpanJson[] = [];
-    let childSpans: SpanJson[] = [];
+    let parentSpans: ChildSpan[] = [];
+    let childSpans: ChildSpan[] = [];
     let protocolVersion: string;
 
     /** The attributes every span of this connection has, by the role of the process that recorded it. */
@@ -175,11 +148,11 @@ for (const { flavour, clientMajor, serverMajor } of SESSIONS) {
       };
     }
 
-    function childSpansNow(): SpanJson[] {
-      return readSpanFile(spanFile);
+    function childSpansNow(): ChildSpan[] {
+      return readChildSpans(spanFile);
     }
 
-    async function waitForChildSpans(predicate: (spans: SpanJson[]) => boolean, what: string): Promise<SpanJson[]> {
+    async function waitForChildSpans(predicate: (spans: ChildSpan[]) => boolean, what: string): Promise<ChildSpan[]> {
       await waitFor(() => predicate(childSpansNow()), SPAN_WAIT_MS, `${what} (child stderr: ${stderr})`);
       return childSpansNow();
     }
@@ -580,7 +553,7 @@ for (const { flavour, clientMajor, serverMajor } of SESSIONS) {
           ['notifications/message', 'response 1', 'response 2', 'response 3', 'response 4', 'response 5', 'response 6', 'sampling/createMessage'],
         );
         // The child was instrumented while it wrote that stdout.
-        const spans = readSpanFile(rawSpanFile);
+        const spans = readChildSpans(rawSpanFile);
         assert.equal(spans.filter((s) => s.name === 'tools/call echo' && s.kind === SpanKind.SERVER).length, 1);
         assert.equal(spans.filter((s) => s.name === 'sampling/createMessage' && s.kind === SpanKind.CLIENT).length, 1);
       } finally {

@@ -12,7 +12,6 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
@@ -22,6 +21,7 @@ import { AuditSpanProcessor } from '../src/audit';
 import { generationRoot, mcpGeneration } from './helpers/mcp';
 import { only, parentSpanIdOf, setupOtel, type FinishedSpan } from './helpers/otel';
 import { fixture, REPO_ROOT } from './helpers/sdk';
+import { closeServer, listen, mcpUrl } from './helpers/net';
 
 const otel = setupOtel();
 const instrumentation = new McpInstrumentation();
@@ -70,34 +70,42 @@ function assertHop(client: FinishedSpan, server: FinishedSpan): void {
   assert.equal(server.attributes['jsonrpc.request.id'], client.attributes['jsonrpc.request.id']);
 }
 
+/**
+ * Runs the ES-module app `name` of test/fixtures under the loader hook, and returns the spans it wrote.
+ * Bare specifiers resolve next to the importing file: unless `inPlace`, a copy runs next to the v2
+ * install under test. Asserts a clean exit and an empty stdout.
+ */
+function runEsmApp(name: string, inPlace: boolean): any[] {
+  const dir = mkdtempSync(join(tmpdir(), 'mcp-v2-esm-'));
+  const app = inPlace ? fixture(name) : join(mkdtempSync(join(V2_ROOT, '.esm-check-')), 'app.mjs');
+  if (!inPlace) copyFileSync(fixture(name), app);
+  try {
+    const spanFile = join(dir, 'spans.jsonl');
+    const run = spawnSync(process.execPath, ['--import', fixture('esm-loader.mjs'), app], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, SPAN_FILE: spanFile, MCP_TEST_REPO: REPO_ROOT },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, '');
+    return readSpanFile(spanFile);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    if (!inPlace) rmSync(dirname(app), { recursive: true, force: true });
+  }
+}
+
 describe('v2 as ES modules', () => {
   test('imported under the loader hook: the same spans', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mcp-v2-esm-'));
-    // Bare specifiers resolve next to the importing file: for another 2.x install, run a copy there.
-    const app = V2_ROOT === REPO_ROOT ? fixture('v2-esm-app.mjs') : join(mkdtempSync(join(V2_ROOT, '.esm-check-')), 'app.mjs');
-    if (app !== fixture('v2-esm-app.mjs')) copyFileSync(fixture('v2-esm-app.mjs'), app);
-    try {
-      const spanFile = join(dir, 'spans.jsonl');
-      const run = spawnSync(process.execPath, ['--import', fixture('esm-loader.mjs'), app], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, SPAN_FILE: spanFile, MCP_TEST_REPO: REPO_ROOT },
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
-      assert.equal(run.status, 0, run.stderr);
-      assert.equal(run.stdout, '');
-      const spans = readSpanFile(spanFile);
-      const c = spans.find((s: any) => s.name === 'tools/call echo' && s.kind === SpanKind.CLIENT);
-      const s = spans.find((x: any) => x.name === 'tools/call echo' && x.kind === SpanKind.SERVER);
-      assert.ok(c && s, spans.map((x: any) => x.name).join(','));
-      assert.equal(s.parentSpanId, c.spanId);
-      assert.equal(s.traceId, c.traceId);
-      assert.equal(s.attributes['mcp.client.name'], 'v2-esm-client');
-      assert.equal(c.attributes['mcp.server.name'], 'v2-esm-server');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-      if (app !== fixture('v2-esm-app.mjs')) rmSync(dirname(app), { recursive: true, force: true });
-    }
+    const spans = runEsmApp('v2-esm-app.mjs', V2_ROOT === REPO_ROOT);
+    const c = spans.find((s: any) => s.name === 'tools/call echo' && s.kind === SpanKind.CLIENT);
+    const s = spans.find((x: any) => x.name === 'tools/call echo' && x.kind === SpanKind.SERVER);
+    assert.ok(c && s, spans.map((x: any) => x.name).join(','));
+    assert.equal(s.parentSpanId, c.spanId);
+    assert.equal(s.traceId, c.traceId);
+    assert.equal(s.attributes['mcp.client.name'], 'v2-esm-client');
+    assert.equal(c.attributes['mcp.server.name'], 'v2-esm-server');
   });
 });
 
@@ -348,18 +356,6 @@ describe('v2: error codes and error.type on both sides', () => {
   });
 });
 
-function listen(server: http.Server): Promise<URL> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`)));
-  });
-}
-
-function closeHttp(server: http.Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
 /** The attributes every SERVER span of a Streamable HTTP request on loopback has, as on 1.x. */
 function assertHttpPeer(span: FinishedSpan, clientPorts: Set<number>, serverPort: number): void {
   const a = span.attributes;
@@ -369,6 +365,56 @@ function assertHttpPeer(span: FinishedSpan, clientPorts: Set<number>, serverPort
   assert.equal(a['client.address'], '127.0.0.1', span.name);
   assert.ok(clientPorts.has(a['client.port'] as number), `${span.name}: client.port ${String(a['client.port'])} is a peer port`);
   assert.notEqual(a['client.port'], serverPort, span.name);
+}
+
+/**
+ * What the SERVER span `s` of an `echo` call over loopback Streamable HTTP carries (its CLIENT span
+ * `c`), and `extra`: the protocol version, and the session and client identity where there are some.
+ */
+function httpEchoAttributes(c: FinishedSpan, s: FinishedSpan, extra: Record<string, unknown>): Record<string, unknown> {
+  return {
+    'mcp.method.name': 'tools/call',
+    'gen_ai.tool.name': 'echo',
+    'gen_ai.operation.name': 'execute_tool',
+    'jsonrpc.request.id': c.attributes['jsonrpc.request.id'],
+    'network.transport': 'tcp',
+    'network.protocol.name': 'http',
+    'network.protocol.version': '1.1',
+    'client.address': '127.0.0.1',
+    'client.port': s.attributes['client.port'],
+    ...extra,
+  };
+}
+
+/**
+ * One `echo` call of `client` over Streamable HTTP to createMcpHandler behind toNodeHandler on loopback
+ * (a fresh `serverName` server per request), everything closed after. Checks the hop and the HTTP peer
+ * of the SERVER span; returns both spans and the toNodeHandler handler.
+ */
+async function echoThroughNodeHandler(serverName: string, client: any, text: string): Promise<{ c: FinishedSpan; s: FinishedSpan; nodeHandler: any }> {
+  const handler = v2Server.createMcpHandler(() => makeV2Server(serverName));
+  const clientPorts = new Set<number>();
+  const nodeHandler = v2Node.toNodeHandler(handler);
+  const httpServer = http.createServer((req, res) => {
+    clientPorts.add(req.socket.remotePort!);
+    void nodeHandler(req, res);
+  });
+  const port = await listen(httpServer);
+  try {
+    await client.connect(new v2Client.StreamableHTTPClientTransport(mcpUrl(port)));
+    otel.reset();
+    await client.callTool({ name: 'echo', arguments: { text } });
+    const spans = otel.spans();
+    const c = only(spans, 'tools/call echo', SpanKind.CLIENT);
+    const s = only(spans, 'tools/call echo', SpanKind.SERVER);
+    assertHop(c, s);
+    assertHttpPeer(s, clientPorts, port);
+    return { c, s, nodeHandler };
+  } finally {
+    await client.close();
+    await handler.close();
+    await closeServer(httpServer);
+  }
 }
 
 describe('v2 over Streamable HTTP with @modelcontextprotocol/node', { skip: NO_V2_NODE }, () => {
@@ -401,7 +447,7 @@ describe('v2 over Streamable HTTP with @modelcontextprotocol/node', { skip: NO_V
         res.end(String(error));
       });
     });
-    const url = await listen(httpServer);
+    const url = mcpUrl(await listen(httpServer));
     const client = new v2Client.Client({ name: 'v2-http-client', version: '2.0.0' });
     try {
       await client.connect(new v2Client.StreamableHTTPClientTransport(url));
@@ -417,21 +463,15 @@ describe('v2 over Streamable HTTP with @modelcontextprotocol/node', { skip: NO_V
       const c = only(spans, 'tools/call echo', SpanKind.CLIENT);
       const s = only(spans, 'tools/call echo', SpanKind.SERVER);
       assertHop(c, s);
-      assert.deepEqual(s.attributes, {
-        'mcp.method.name': 'tools/call',
-        'gen_ai.tool.name': 'echo',
-        'gen_ai.operation.name': 'execute_tool',
-        'jsonrpc.request.id': c.attributes['jsonrpc.request.id'],
-        'mcp.protocol.version': c.attributes['mcp.protocol.version'],
-        'mcp.session.id': sessionId,
-        'network.transport': 'tcp',
-        'network.protocol.name': 'http',
-        'network.protocol.version': '1.1',
-        'client.address': '127.0.0.1',
-        'client.port': s.attributes['client.port'],
-        'mcp.client.name': 'v2-http-client',
-        'mcp.client.version': '2.0.0',
-      });
+      assert.deepEqual(
+        s.attributes,
+        httpEchoAttributes(c, s, {
+          'mcp.protocol.version': c.attributes['mcp.protocol.version'],
+          'mcp.session.id': sessionId,
+          'mcp.client.name': 'v2-http-client',
+          'mcp.client.version': '2.0.0',
+        }),
+      );
 
       const records = readdirSync(join(dir, 'audit'))
         .filter((f) => f.endsWith('.jsonl'))
@@ -449,121 +489,40 @@ describe('v2 over Streamable HTTP with @modelcontextprotocol/node', { skip: NO_V
       assert.doesNotMatch(JSON.stringify(records), /secret-token/);
     } finally {
       instrumentation.setTracerProvider(otel.tracerProvider);
-      await closeHttp(httpServer);
+      await closeServer(httpServer);
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   test('createMcpHandler behind toNodeHandler: a stateless legacy exchange has the peer and the protocol version of its request header', async () => {
-    const handler = v2Server.createMcpHandler(() => makeV2Server('v2-stateless'));
-    const clientPorts = new Set<number>();
-    const nodeHandler = v2Node.toNodeHandler(handler);
-    assert.equal(nodeHandler.length, 3, 'the handler keeps its arity');
-    const httpServer = http.createServer((req, res) => {
-      clientPorts.add(req.socket.remotePort!);
-      void nodeHandler(req, res);
-    });
-    const url = await listen(httpServer);
     const client = new v2Client.Client({ name: 'v2-stateless-client', version: '2.0.0' });
-    try {
-      await client.connect(new v2Client.StreamableHTTPClientTransport(url));
-      otel.reset();
-      await client.callTool({ name: 'echo', arguments: { text: 'stateless' } });
-      const spans = otel.spans();
-      const c = only(spans, 'tools/call echo', SpanKind.CLIENT);
-      const s = only(spans, 'tools/call echo', SpanKind.SERVER);
-      assertHop(c, s);
-      assert.match(String(c.attributes['mcp.protocol.version']), /^\d{4}-\d{2}-\d{2}$/);
-      // A fresh server per request, never initialized: no session, no client identity.
-      assert.deepEqual(s.attributes, {
-        'mcp.method.name': 'tools/call',
-        'gen_ai.tool.name': 'echo',
-        'gen_ai.operation.name': 'execute_tool',
-        'jsonrpc.request.id': c.attributes['jsonrpc.request.id'],
-        'mcp.protocol.version': c.attributes['mcp.protocol.version'],
-        'network.transport': 'tcp',
-        'network.protocol.name': 'http',
-        'network.protocol.version': '1.1',
-        'client.address': '127.0.0.1',
-        'client.port': s.attributes['client.port'],
-      });
-      assertHttpPeer(s, clientPorts, Number(url.port));
-    } finally {
-      await client.close();
-      await handler.close();
-      await closeHttp(httpServer);
-    }
+    const { c, s, nodeHandler } = await echoThroughNodeHandler('v2-stateless', client, 'stateless');
+    assert.equal(nodeHandler.length, 3, 'the handler keeps its arity');
+    assert.match(String(c.attributes['mcp.protocol.version']), /^\d{4}-\d{2}-\d{2}$/);
+    // A fresh server per request, never initialized: no session, no client identity.
+    assert.deepEqual(s.attributes, httpEchoAttributes(c, s, { 'mcp.protocol.version': c.attributes['mcp.protocol.version'] }));
   });
 
   test('createMcpHandler, modern era (2026-07-28): version and client identity from the request, the peer from toNodeHandler', async () => {
-    const handler = v2Server.createMcpHandler(() => makeV2Server('v2-modern'));
-    const clientPorts = new Set<number>();
-    const nodeHandler = v2Node.toNodeHandler(handler);
-    const httpServer = http.createServer((req, res) => {
-      clientPorts.add(req.socket.remotePort!);
-      void nodeHandler(req, res);
-    });
-    const url = await listen(httpServer);
     const client = new v2Client.Client({ name: 'v2-modern-client', version: '2.0.0' }, { versionNegotiation: { mode: 'auto' } });
-    try {
-      await client.connect(new v2Client.StreamableHTTPClientTransport(url));
-      otel.reset();
-      await client.callTool({ name: 'echo', arguments: { text: 'modern' } });
-      const spans = otel.spans();
-      const c = only(spans, 'tools/call echo', SpanKind.CLIENT);
-      const s = only(spans, 'tools/call echo', SpanKind.SERVER);
-      assertHop(c, s);
-      assert.equal(c.attributes['mcp.protocol.version'], '2026-07-28');
-      assert.deepEqual(s.attributes, {
-        'mcp.method.name': 'tools/call',
-        'gen_ai.tool.name': 'echo',
-        'gen_ai.operation.name': 'execute_tool',
-        'jsonrpc.request.id': c.attributes['jsonrpc.request.id'],
-        'mcp.protocol.version': '2026-07-28',
-        'mcp.client.name': 'v2-modern-client',
-        'mcp.client.version': '2.0.0',
-        'network.transport': 'tcp',
-        'network.protocol.name': 'http',
-        'network.protocol.version': '1.1',
-        'client.address': '127.0.0.1',
-        'client.port': s.attributes['client.port'],
-      });
-      assertHttpPeer(s, clientPorts, Number(url.port));
-    } finally {
-      await client.close();
-      await handler.close();
-      await closeHttp(httpServer);
-    }
+    const { c, s } = await echoThroughNodeHandler('v2-modern', client, 'modern');
+    assert.equal(c.attributes['mcp.protocol.version'], '2026-07-28');
+    assert.deepEqual(
+      s.attributes,
+      httpEchoAttributes(c, s, { 'mcp.protocol.version': '2026-07-28', 'mcp.client.name': 'v2-modern-client', 'mcp.client.version': '2.0.0' }),
+    );
   });
 
   test('imported as ES modules under the loader hook: the peer on SERVER spans of both entries', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mcp-v2-node-esm-'));
-    // Bare specifiers resolve next to the importing file: unless the repository has the package, run a
-    // copy next to the install that has it.
+    // Unless the repository has the package, a copy runs next to the install that has it.
     const inRepo = existsSync(join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'node', 'package.json')) && V2_ROOT === REPO_ROOT;
-    const app = inRepo ? fixture('v2-node-esm-app.mjs') : join(mkdtempSync(join(V2_ROOT, '.esm-check-')), 'app.mjs');
-    if (!inRepo) copyFileSync(fixture('v2-node-esm-app.mjs'), app);
-    try {
-      const spanFile = join(dir, 'spans.jsonl');
-      const run = spawnSync(process.execPath, ['--import', fixture('esm-loader.mjs'), app], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, SPAN_FILE: spanFile, MCP_TEST_REPO: REPO_ROOT },
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
-      assert.equal(run.status, 0, run.stderr);
-      assert.equal(run.stdout, '');
-      const calls = readSpanFile(spanFile).filter((s: any) => s.name === 'tools/call echo' && s.kind === SpanKind.SERVER);
-      assert.equal(calls.length, 2, 'one call through each entry');
-      for (const span of calls) {
-        assert.equal(span.attributes['client.address'], '127.0.0.1');
-        assert.equal(typeof span.attributes['client.port'], 'number');
-        assert.equal(span.attributes['network.protocol.version'], '1.1');
-        assert.match(String(span.attributes['mcp.protocol.version']), /^\d{4}-\d{2}-\d{2}$/);
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-      if (!inRepo) rmSync(dirname(app), { recursive: true, force: true });
+    const calls = runEsmApp('v2-node-esm-app.mjs', inRepo).filter((s: any) => s.name === 'tools/call echo' && s.kind === SpanKind.SERVER);
+    assert.equal(calls.length, 2, 'one call through each entry');
+    for (const span of calls) {
+      assert.equal(span.attributes['client.address'], '127.0.0.1');
+      assert.equal(typeof span.attributes['client.port'], 'number');
+      assert.equal(span.attributes['network.protocol.version'], '1.1');
+      assert.match(String(span.attributes['mcp.protocol.version']), /^\d{4}-\d{2}-\d{2}$/);
     }
   });
 
