@@ -1,10 +1,11 @@
 /*
  * What is known about one connection of one Server or Client: its transport and peer, the negotiated
  * protocol version, the operations in flight. The ground floor: it imports nothing of this package but
- * types and constants, and learns about the connection from the SDK's objects and the messages exchanged.
+ * the length cap, types and constants, and learns about the connection from the SDK's objects and the messages exchanged.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context, Span } from '@opentelemetry/api';
+import { capPeerString } from './content/cut';
 import type { McpRole } from './types';
 import type { JsonRpcMessageLike, ProtocolLike, TransportLike } from './internal-types';
 import { NETWORK_TRANSPORT_VALUE_PIPE, NETWORK_TRANSPORT_VALUE_TCP } from './semconv';
@@ -131,8 +132,8 @@ function createState(protocol: ProtocolLike, transport: TransportLike | undefine
 function setPeer(conn: ConnectionState, info: unknown): void {
   if (info === null || typeof info !== 'object') return;
   const { name, version } = info as { name?: unknown; version?: unknown };
-  if (typeof name === 'string') conn.peerName = name;
-  if (typeof version === 'string') conn.peerVersion = version;
+  if (typeof name === 'string') conn.peerName = capPeerString(name);
+  if (typeof version === 'string') conn.peerVersion = capPeerString(version);
 }
 
 /** Learns the negotiated version and the peer from an `initialize` exchange (either side). */

@@ -6,7 +6,7 @@
 import { context, trace, type Attributes, type Context } from '@opentelemetry/api';
 import { addConnectionAttributes, LOG_CONNECTION } from '../attributes';
 import type { ConnectionState } from '../connection';
-import { serializeContent } from '../content';
+import { capPeerString, serializeContent } from '../content';
 import type { JsonRpcMessageLike } from '../internal-types';
 import { extractFromMeta } from '../propagation';
 import { ATTR_MCP_METHOD_NAME } from '../semconv';
@@ -65,7 +65,7 @@ export function bridgeLogMessage(
   const { level, logger, data } = paramsOf(message);
   if (!isMcpLogLevel(level)) return;
   const ctx = direction === 'incoming' ? receivedContext(conn, message) : context.active();
-  const loggerName = typeof logger === 'string' ? logger : undefined;
+  const loggerName = typeof logger === 'string' ? capPeerString(logger) : undefined;
   if (emitter !== undefined && settings.bridgeProtocolLogs) {
     const attributes: Attributes = {
       [ATTR_MCP_METHOD_NAME]: 'notifications/message',

@@ -1,6 +1,6 @@
 /* User content on spans, only when capture is on: tool arguments and results, prompt variables, a tool error's first text. */
 import type { Span } from '@opentelemetry/api';
-import { promptVariableValue, serializeContent } from '../content';
+import { capPeerString, promptVariableValue, redactSecretValues, serializeContent } from '../content';
 import {
   ATTR_GEN_AI_PROMPT_VARIABLE_PREFIX,
   ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
@@ -19,7 +19,7 @@ export function captureRequestContent(settings: Settings, span: Span, method: st
   } else if (method === 'prompts/get' && args !== null && typeof args === 'object') {
     for (const name of Object.keys(args)) {
       const value = (args as Record<string, unknown>)[name];
-      span.setAttribute(ATTR_GEN_AI_PROMPT_VARIABLE_PREFIX + name, promptVariableValue(name, value, maxContentLength, redact));
+      span.setAttribute(ATTR_GEN_AI_PROMPT_VARIABLE_PREFIX + capPeerString(name), promptVariableValue(name, value, maxContentLength, redact));
     }
   }
 }
@@ -29,14 +29,14 @@ export function captureToolResult(settings: Settings, span: Span, result: unknow
   span.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, serializeContent(result, settings.maxContentLength, settings.redact));
 }
 
-/** The first text item of a tool result, cut at `max` characters: a tool error's status description. */
+/** The first text item of a tool result, cut at `max` characters (then `…`), secrets redacted: a tool error's status description. */
 export function firstText(result: unknown, max: number): string | undefined {
   const content = (result as { content?: unknown }).content;
   if (!Array.isArray(content)) return undefined;
   for (const item of content) {
     const text = (item as { type?: unknown; text?: unknown } | null)?.text;
     if ((item as { type?: unknown } | null)?.type === 'text' && typeof text === 'string') {
-      return text.length > max ? `${text.slice(0, max)}…` : text;
+      return redactSecretValues(capPeerString(text, max + 1));
     }
   }
   return undefined;

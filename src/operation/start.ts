@@ -19,6 +19,7 @@ import {
 } from '../semconv';
 import type { McpMessageDirection } from '../types';
 import { PACKAGE_NAME } from '../version';
+import { capPeerString, MAX_PEER_STRING_LENGTH } from '../content/cut';
 import { captureRequestContent } from './content-capture';
 import type { OperationHost } from './host';
 import { runHook } from './hooks';
@@ -54,6 +55,8 @@ function startOperation(
   signal: AbortSignal | undefined,
   authInfo: unknown,
 ): McpOperation {
+  // A method name is the peer's choice too (one nobody handles is `_OTHER` on metrics, kept on the span).
+  if (method.length > MAX_PEER_STRING_LENGTH) method = capPeerString(method);
   if (conn.protocolVersion === undefined && protocol !== undefined && learnable(protocol, method)) learnFromProtocol(conn, protocol);
   const params = message.params;
   const target = targetOf(method, params);

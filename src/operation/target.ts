@@ -1,4 +1,5 @@
 /* What an MCP message is about (its tool, prompt or resource), read from its params, and the span name it gives. */
+import { capPeerString } from '../content/cut';
 
 /** The low-cardinality subject of an operation, read from its params. */
 export interface MessageTarget {
@@ -13,10 +14,11 @@ const NO_TARGET: MessageTarget = Object.freeze({
   resourceUri: undefined,
 });
 
+/** A string field of the peer's params, capped in length (names and URIs are the peer's choice). */
 function stringField(obj: unknown, key: string): string | undefined {
   if (obj === null || typeof obj !== 'object') return undefined;
   const value = (obj as Record<string, unknown>)[key];
-  return typeof value === 'string' ? value : undefined;
+  return typeof value === 'string' ? capPeerString(value) : undefined;
 }
 
 export function targetOf(method: string, params: unknown): MessageTarget {
