@@ -45,7 +45,7 @@ const DEFAULT_NODES = ['20', '22', '24'];
 /** The OpenTelemetry lines each Node major runs (line B needs Node >= 22.15). */
 const LINES_OF_NODE = { 20: ['a'], 22: ['a', 'b'], 24: ['b'] };
 /** The behavioural suite: the test files written against the SDK-generation adapter. */
-const BEHAVIOUR_FILES = ['in-memory', 'stdio', 'http', 'metrics', 'json-log', 'audit', 'protocol-logging', 'zero-code', 'v2'];
+const BEHAVIOUR_FILES = ['in-memory', 'stdio', 'http', 'metrics', 'cardinality', 'hostile-strings', 'hooks', 'json-log', 'audit', 'protocol-logging', 'zero-code', 'v2', 'wire-2026'];
 /** A watchdog per cell (a suite run takes 1-3 minutes here). */
 const CELL_TIMEOUT_MS = 20 * 60 * 1000;
 

@@ -244,11 +244,18 @@ describe('2026-07-28 behind toNodeHandler over loopback HTTP', { skip: v2Node ==
       'result L1',
     ]);
 
-    await waitFor(() => otel.spans().some((s) => s.name === 'notifications/tools/list_changed'), 5000, 'the list_changed span');
+    // v2 2.0.x writes list_changed without reading the event's params: the notification has nothing to
+    // carry a context in, and no span is made for it (the acknowledgement still is traced).
+    const eventParamsRead = !/^2\.0\./.test(v2.version);
+    if (eventParamsRead) await waitFor(() => otel.spans().some((s) => s.name === 'notifications/tools/list_changed'), 5000, 'the list_changed span');
     const spans = otel.spans();
     const listenSpan = only(spans, 'subscriptions/listen', SpanKind.SERVER);
     const ack = only(spans, 'notifications/subscriptions/acknowledged', SpanKind.CLIENT);
-    const changed = only(spans, 'notifications/tools/list_changed', SpanKind.CLIENT);
+    if (!eventParamsRead) {
+      assert.deepEqual(spans.filter((s) => s.name === 'notifications/tools/list_changed'), []);
+      assert.equal(traced.messages[1].params?._meta?.traceparent, undefined);
+    }
+    const changed = eventParamsRead ? only(spans, 'notifications/tools/list_changed', SpanKind.CLIENT) : ack;
     assert.equal(parentSpanIdOf(listenSpan), REMOTE_SPAN);
     assert.equal(listenSpan.spanContext().traceId, REMOTE_TRACE);
     assert.deepEqual(listenSpan.attributes, {
@@ -264,7 +271,7 @@ describe('2026-07-28 behind toNodeHandler over loopback HTTP', { skip: v2Node ==
     }
     // The notification written on the stream carries its own CLIENT span's context.
     assert.equal(traced.messages[1]._meta, undefined);
-    assert.equal(traced.messages[1].params._meta.traceparent, `00-${REMOTE_TRACE}-${changed.spanContext().spanId}-01`);
+    if (eventParamsRead) assert.equal(traced.messages[1].params._meta.traceparent, `00-${REMOTE_TRACE}-${changed.spanContext().spanId}-01`);
   });
 
   test('a refusal behind toNodeHandler has the HTTP peer', async () => {
