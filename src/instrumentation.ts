@@ -240,7 +240,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
           prompt: op.target.promptName,
           latencyMs,
           errorType,
-        }),
+        }, op.requestLogLevel),
       );
     }
   }

@@ -224,6 +224,46 @@ async function listenOnce(nodeHandler: any, handler: any): Promise<{ status: num
   }
 }
 
+describe('multi-round-trip requests (input_required)', { skip: typeof v2Server.inputRequired !== 'function' ? 'this v2 release has no inputRequired' : false }, () => {
+  test('an input_required answer is no error; the retry carrying its requestState links to the first request\'s span', async () => {
+    const handler = v2Server.createMcpHandler(() => {
+      const server = makeServer();
+      server.registerTool('confirm', { description: 'asks first', inputSchema: z4.object({}) }, async (_args: unknown, ctx: any) =>
+        ctx.mcpReq.requestState?.() === undefined
+          ? v2Server.inputRequired({ inputRequests: { ok: { method: 'elicitation/create', params: { mode: 'form', message: 'sure?', requestedSchema: { type: 'object', properties: {} } } } }, requestState: 'state-1' })
+          : { content: [{ type: 'text', text: 'done' }] },
+      );
+      return server;
+    });
+    const call = (id: number, extra: Record<string, unknown>) =>
+      handler.fetch(
+        requestOf({
+          name: 'confirm',
+          body: { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'confirm', arguments: {}, ...extra, _meta: envelope({ 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } } }) } },
+          headers: { 'mcp-name': 'confirm' },
+        }),
+      );
+    otel.reset();
+    try {
+      const first = (await (await call(1, {})).json()) as any;
+      assert.equal(first.result.resultType, 'input_required');
+      const retry = (await (await call(2, { requestState: 'state-1', inputResponses: { ok: { action: 'accept', content: {} } } })).json()) as any;
+      assert.equal(retry.result.content[0].text, 'done');
+      const unrelated = (await (await call(3, { requestState: 'unknown-state', inputResponses: { ok: { action: 'accept', content: {} } } })).json()) as any;
+      assert.equal(unrelated.result.content[0].text, 'done');
+    } finally {
+      await handler.close();
+    }
+    const [firstSpan, retrySpan, unrelatedSpan] = ['1', '2', '3'].map((id) => serverSpans().find((s) => s.attributes['jsonrpc.request.id'] === id)!);
+    assert.equal(firstSpan!.name, 'tools/call confirm');
+    assert.equal(firstSpan!.attributes['error.type'], undefined);
+    assert.equal(firstSpan!.status.code, 0);
+    assert.deepEqual(retrySpan!.links.map((l) => l.context.spanId), [firstSpan!.spanContext().spanId]);
+    assert.equal(retrySpan!.attributes['error.type'], undefined);
+    assert.deepEqual(unrelatedSpan!.links, []);
+  });
+});
+
 describe('2026-07-28 behind toNodeHandler over loopback HTTP', { skip: v2Node === undefined ? '@modelcontextprotocol/node is not installed' : false }, () => {
   before(() => otel.reset());
   after(() => instrumentation.setConfig({}));

@@ -1,7 +1,7 @@
 /* `forwardOperationLogs`: a server sends each subscribed client a one-line `notifications/message` per finished request. */
 import type { ConnectionState } from '../connection';
 import { withoutTracing } from '../untraced';
-import { levelRank, subscribedLevelOf, type McpLogLevel } from './levels';
+import { isMcpLogLevel, levelRank, subscribedLevelOf, type McpLogLevel } from './levels';
 
 interface ServerProtocolLike {
   _capabilities?: { logging?: unknown };
@@ -19,11 +19,12 @@ export interface OperationLogSummary {
 
 /**
  * Sends a one-line summary of a finished operation to the client as `notifications/message`, when the
- * server declared `logging` and the client subscribed (`logging/setLevel`) at a level that lets it
- * through. The message itself is not traced.
+ * server declared `logging` and the client asked for logs at a level that lets it through (the request's
+ * own `_meta` `logLevel`, 2026-07-28, else the session's `logging/setLevel`). The message itself is not traced.
  */
-export function forwardOperationLog(protocol: object, conn: ConnectionState, summary: OperationLogSummary): void {
-  const subscribed = subscribedLevelOf(conn);
+export function forwardOperationLog(protocol: object, conn: ConnectionState, summary: OperationLogSummary, requestLevel: unknown): void {
+  // 2026-07-28: the level the request itself asked for in its `_meta`; else the session's `logging/setLevel`.
+  const subscribed = isMcpLogLevel(requestLevel) ? requestLevel : subscribedLevelOf(conn);
   if (subscribed === undefined) return;
   const server = protocol as ServerProtocolLike;
   if (server._capabilities?.logging === undefined || typeof server.notification !== 'function') return;

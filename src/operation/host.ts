@@ -13,6 +13,8 @@ export interface FinishedOperation {
   readonly target: MessageTarget;
   readonly params: unknown;
   readonly isRequest: boolean;
+  /** The `logLevel` a received 2026-07-28 request's `_meta` asked for, as sent. */
+  readonly requestLogLevel: unknown;
 }
 
 export interface OperationHost {

@@ -26,6 +26,7 @@ import {
   type Outcome,
 } from './outcome';
 import { runHook } from './hooks';
+import { rememberInputRequired } from './raw-request';
 import type { MessageTarget } from './target';
 import type { OperationTemplate } from './templates';
 
@@ -84,6 +85,8 @@ export class McpOperation implements InFlightOperation, FinishedOperation, Measu
   targetRegistered: boolean | undefined = undefined;
   /** A received notification no handler takes: its method was chosen by the peer (`_OTHER` on metrics). */
   unhandled = false;
+  /** The `logLevel` a received 2026-07-28 request's `_meta` asked for, as sent. */
+  requestLogLevel: unknown = undefined;
 
   constructor(init: OperationInit) {
     this.host = init.host;
@@ -128,6 +131,7 @@ export class McpOperation implements InFlightOperation, FinishedOperation, Measu
       this.end(outcome, result, undefined);
       return;
     }
+    if (this.direction === 'incoming' && isInputRequired(result)) rememberInputRequired(result as object, this.span.spanContext());
     if (this.method === 'tools/call' && settings.captureContent && this.span.isRecording()) captureToolResult(settings, this.span, result);
     this.end(OK, result, undefined);
   }
@@ -246,6 +250,11 @@ export class McpOperation implements InFlightOperation, FinishedOperation, Measu
     }
     histogram.record(latencyMs / 1000, attributes ?? metricAttributes(this, outcome));
   }
+}
+
+/** A 2026-07-28 result asking the client for input before a retry: not an error. */
+function isInputRequired(result: unknown): boolean {
+  return result !== null && typeof result === 'object' && (result as { resultType?: unknown }).resultType === 'input_required';
 }
 
 function recordException(span: Span, exception: unknown): void {

@@ -1,10 +1,9 @@
 /* Starting an operation: its span (SERVER for received messages, CLIENT for sent ones), parented and attributed, tracked on its connection. */
-import { context, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, SpanKind, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
 import { ATTR_CLIENT_ADDRESS, ATTR_CLIENT_PORT, ATTR_NETWORK_PROTOCOL_VERSION } from '@opentelemetry/semantic-conventions';
 import { connectionOf, httpPeerStorage, isKnownTarget, learnFromProtocol, type ConnectionState } from '../connection';
 import type { ProtocolLike } from '../internal-types';
 import { logger } from '../logger';
-import { noteSubscribedLevel } from '../mcp-logging/levels';
 import { incomingParent } from '../propagation';
 import {
   ATTR_GEN_AI_OPERATION_NAME,
@@ -15,12 +14,12 @@ import {
   ATTR_MCP_RESOURCE_URI,
   ATTR_USER_ID,
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
-  META_KEY_LOG_LEVEL,
 } from '../semconv';
 import type { McpMessageDirection } from '../types';
 import { PACKAGE_NAME } from '../version';
 import { capPeerString, MAX_PEER_STRING_LENGTH } from '../content/cut';
 import { captureRequestContent } from './content-capture';
+import { takeRawRequestNote, type RawRequestNote } from './raw-request';
 import type { OperationHost } from './host';
 import { runHook } from './hooks';
 import { McpOperation } from './operation';
@@ -67,6 +66,7 @@ function startOperation(
   let parent: Context;
   let span: Span;
   let httpVersion: string | undefined;
+  let note: RawRequestNote | undefined;
   if (direction === 'incoming') {
     const incoming = incomingParent(params);
     parent = incoming.parent;
@@ -84,13 +84,13 @@ function startOperation(
         httpVersion = peer.protocolVersion;
       }
     }
-    span = host.tracer.startSpan(
-      name,
-      incoming.linked !== undefined
-        ? { kind: SpanKind.SERVER, attributes, links: [{ context: incoming.linked }] }
-        : { kind: SpanKind.SERVER, attributes },
-      parent,
-    );
+    // Links: the ambient span when it is not the parent; the first request of an `input_required` retry.
+    note = isRequest ? takeRawRequestNote(protocol, requestId) : undefined;
+    const retryOf = note?.retryOf;
+    let links: Link[] | undefined;
+    if (incoming.linked !== undefined) links = [{ context: incoming.linked }];
+    if (retryOf !== undefined) (links ??= []).push({ context: retryOf });
+    span = host.tracer.startSpan(name, links !== undefined ? { kind: SpanKind.SERVER, attributes, links } : { kind: SpanKind.SERVER, attributes }, parent);
   } else {
     parent = context.active();
     const outer = method === 'tools/call' && settings.enrichExecuteToolSpans ? outerExecuteToolSpan(parent, target.toolName) : undefined;
@@ -139,7 +139,7 @@ function startOperation(
     }
     if (signal !== undefined && typeof (protocol as { _oncancel?: unknown } | undefined)?._oncancel !== 'function') op.signalTellsCancel = true;
     // 2026-07-28: the level of the operation logs a request wants travels in its own `_meta`.
-    if (isRequest && settings.forwardOperationLogs && conn.role === 'server') notePerRequestLevel(conn, params);
+    if (note !== undefined) op.requestLogLevel = note.logLevel;
   }
   if (settings.captureContent && span.isRecording()) {
     try {
@@ -174,14 +174,6 @@ function outerExecuteToolSpan(parent: Context, toolName: string | undefined): Sp
   if (outerTool !== undefined && outerTool !== toolName) return undefined;
   const scope = data.instrumentationScope?.name ?? data.instrumentationLibrary?.name;
   return scope === PACKAGE_NAME ? undefined : active;
-}
-
-/** The `logLevel` of a request's `_meta` (2026-07-28), noted as the level of its connection's operation logs. */
-function notePerRequestLevel(conn: ConnectionState, params: unknown): void {
-  const meta = params !== null && typeof params === 'object' ? (params as { _meta?: unknown })._meta : undefined;
-  if (meta === null || typeof meta !== 'object') return;
-  const level = (meta as Record<string, unknown>)[META_KEY_LOG_LEVEL];
-  if (level !== undefined) noteSubscribedLevel(conn, { level });
 }
 
 /**

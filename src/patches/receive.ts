@@ -7,6 +7,7 @@ import { learnStatelessProtocolVersion } from '../connection';
 import type { HandlerFn, JsonRpcMessageLike, ProtocolLike } from '../internal-types';
 import type { McpOperation } from '../operation/operation';
 import { ERROR_CODE_METHOD_NOT_FOUND } from '../operation/outcome';
+import { noteRawRequest } from '../operation/raw-request';
 import { runHandler } from '../operation/run';
 import { startIncoming } from '../operation/start';
 import { authInfoOf } from '../operation/user';
@@ -75,7 +76,10 @@ export function onRequestWrapper(kit: PatchKit, refusals: V2Refusals | undefined
       if (!kit.traces(method)) return original.call(this, received, extra);
       let prepared = Prepared.Ready;
       try {
-        if (refusals !== undefined) learnStatelessProtocolVersion(this, message!, extra);
+        if (refusals !== undefined) {
+          learnStatelessProtocolVersion(this, message!, extra);
+          noteRawRequest(this, message!.id, message!.params);
+        }
         prepared = prepare(kit, this, this._requestHandlers, method, true);
         if (prepared === Prepared.Unhandled && refusals === undefined) {
           startIncoming(kit.host, this, method, message!, true, undefined).finishError({ code: ERROR_CODE_METHOD_NOT_FOUND, message: 'Method not found' });
