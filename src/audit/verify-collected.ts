@@ -153,8 +153,9 @@ function verifyCollectedChain(chain: string, entries: CollectedEntry[], key: Buf
       continue;
     }
     const record = read.record;
-    if (entry.attributes.seq !== record.seq || entry.attributes.hash !== record.hash || entry.attributes.prev !== record.prev) {
-      problem(entry, `seq ${record.seq}: the log record's attributes (seq ${String(entry.attributes.seq)}) do not match its record (edited in transit or in the store)`, record.seq);
+    const differ = (['seq', 'prev', 'hash'] as const).filter((field) => entry.attributes[field] !== record[field]);
+    if (differ.length > 0) {
+      problem(entry, `seq ${record.seq}: the log record's ${differ.join(', ')} attribute(s) do not match its record (edited in transit or in the store)`, record.seq);
     }
     if (record.type === 'segment' && record.chain !== chain) {
       problem(entry, `seq ${record.seq}: a segment header of the chain ${String(record.chain)} sent as this chain's`, record.seq);
