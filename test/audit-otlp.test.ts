@@ -142,7 +142,7 @@ describe('the OTLP audit sink', () => {
     assert.deepEqual(lost, [1, 2], 'the segment header and the first operation');
     assert.deepEqual(otlp.counts, { delivered: 4, dropped: 2, queued: 0 });
     assert.equal(diagMessages.filter((m) => /could not be delivered to http:\/\/127\.0\.0\.1:\d+\/v1\/logs/.test(m)).length, 1, diagMessages.join('\n'));
-    assert.ok(diagMessages.includes(`warn: 2 audit record(s) were not delivered to ${collector.endpoint}/v1/logs (4 were); they are in the local trail`), diagMessages.join('\n'));
+    assert.ok(diagMessages.includes(`warn: opentelemetry-instrumentation-mcp/audit 2 audit record(s) were not delivered to ${collector.endpoint}/v1/logs (4 were); they are in the local trail`), diagMessages.join('\n'));
 
     const local = segmentLines(onlySegment(directory)).map((line) => JSON.parse(line));
     assert.deepEqual(local.map((r) => r.type), ['segment', 'op', 'op', 'undelivered', 'op', 'close']);
