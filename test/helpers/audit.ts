@@ -333,7 +333,7 @@ export function logRecordsOf(body: any): Array<{ replica: string; line: string; 
     const replica = (rl.resource?.attributes ?? []).find((a: any) => a.key === 'service.instance.id')?.value?.stringValue;
     for (const sl of rl.scopeLogs ?? []) {
       for (const lr of sl.logRecords ?? []) {
-        if (typeof lr.body?.stringValue !== 'string') continue;
+        if (lr.eventName !== 'mcp.audit.record' || typeof lr.body?.stringValue !== 'string') continue;
         out.push({ replica, line: lr.body.stringValue, seq: JSON.parse(lr.body.stringValue).seq });
       }
     }
@@ -365,7 +365,7 @@ export function loadCollected(file: string): { requests: any[]; records: Collect
       const replica = (rl.resource?.attributes ?? []).find((a: any) => a.key === 'service.instance.id')?.value?.stringValue;
       for (const sl of rl.scopeLogs ?? []) {
         for (const logRecord of sl.logRecords ?? []) {
-          if (typeof logRecord.body?.stringValue !== 'string') continue;
+          if (logRecord.eventName !== 'mcp.audit.record' || typeof logRecord.body?.stringValue !== 'string') continue;
           records.push({ line: index + 1, replica, record: JSON.parse(logRecord.body.stringValue), logRecord, holder: sl.logRecords });
         }
       }
