@@ -166,6 +166,23 @@ describe('the OTLP audit sink', () => {
     assert.deepEqual(otlp.counts, { delivered: 0, dropped: 3, queued: 0 });
   });
 
+  test('the logs SDK and the OTLP exporter are loaded only when an OTLP sink is made', () => {
+    const audit = join(REPO_ROOT, 'build', 'src', 'audit', 'index.js');
+    const script = (make: string): string => `
+      const a = require(${JSON.stringify(audit)});
+      ${make}
+      const heavy = Object.keys(require.cache).filter((f) => /@opentelemetry[\\/](sdk-logs|exporter-logs-otlp-[a-z]+|resources)[\\/]/.test(f));
+      process.stderr.write(JSON.stringify([...new Set(heavy.map((f) => f.match(/.*@opentelemetry[\\/]([a-z-]+)/)[1]))].sort()));
+    `;
+    const run = (make: string): string[] => {
+      const child = spawnSync(process.execPath, ['-e', script(make)], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(child.status, 0, child.stderr);
+      return JSON.parse(child.stderr);
+    };
+    assert.deepEqual(run(''), []);
+    assert.deepEqual(run("new a.OtlpAuditSink({ endpoint: 'http://127.0.0.1:9', protocol: 'http/json' });"), ['exporter-logs-otlp-http', 'resources', 'sdk-logs']);
+  });
+
   test('otlp with a sink of its own is refused (it ships what the file sink writes)', () => {
     assert.throws(
       () => new AuditSpanProcessor({ sink: {} as any, otlp: { endpoint: 'http://127.0.0.1:9' } }),
