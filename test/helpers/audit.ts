@@ -234,8 +234,8 @@ export interface AuditCollectorOptions {
   file: string;
   /** The status to answer the n-th (1-based) logs request with, instead of accepting it (e.g. 503: the exporter retries). */
   refuse?: (n: number) => number | undefined;
-  /** Whether the n-th logs request, accepted, is written twice (a delivery repeated). */
-  duplicate?: (n: number) => boolean;
+  /** Whether the n-th logs request (`body`), accepted, is written twice (a delivery repeated). */
+  duplicate?: (n: number, body: any) => boolean;
 }
 
 export interface AuditCollector {
@@ -285,7 +285,7 @@ export async function startAuditCollector(options: AuditCollectorOptions): Promi
         res.writeHead(status, { 'content-type': 'text/plain' }).end('not now');
         return;
       }
-      const copies = options.duplicate?.(n) === true ? 2 : 1;
+      const copies = options.duplicate?.(n, body) === true ? 2 : 1;
       for (let i = 0; i < copies; i++) {
         appendFileSync(options.file, `${JSON.stringify(body)}\n`);
         bodies.push(body);
