@@ -234,6 +234,23 @@ describe('the audit trail of a fleet, shipped over OTLP and verified centrally',
     }
   });
 
+  test('zero-code: an unreachable audit collector never keeps a stdio replica alive; its local trail is whole', async () => {
+    const root = tempDir();
+    const replica = startReplica('replica-x', root, 'http://127.0.0.1:9');
+    try {
+      await replica.connected;
+      await notes(replica, 1, 2);
+      await replica.client.close();
+      await exited(replica.child);
+      assert.equal(replica.child.exitCode, 0, replica.stderr.join(''));
+      const local = verifyAuditTrail(replica.directory);
+      assert.equal(local.status, 'ok');
+      assert.deepEqual([local.chains[0]!.operations, local.chains[0]!.closed], [3, true]);
+    } finally {
+      if (replica.child.exitCode === null && replica.child.signalCode === null) replica.child.kill('SIGKILL');
+    }
+  });
+
   test('zero-code: the OTLP endpoint without an audit directory ships nothing, and says so once on stderr', () => {
     const child = spawnSync(process.execPath, ['--require', REGISTER, fixture('zero-code-app.cjs')], {
       env: zeroCodeEnv({ OTEL_INSTRUMENTATION_MCP_AUDIT_OTLP_ENDPOINT: 'http://127.0.0.1:9' }),
