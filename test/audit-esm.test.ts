@@ -29,8 +29,10 @@ test('build/src/audit/index.mjs re-exports the CommonJS build: same names, same 
     'DEFAULT_AUDIT_REJECT_ERROR_CODE',
     'ENV_AUDIT_RECORD_ARGUMENTS',
     'GENESIS_HASH',
+    'OtlpAuditSink',
     'canonicalJson',
     'verifyAuditTrail',
+    'verifyCollectedAuditTrail',
   ];
   assert.deepEqual(JSON.parse(child.stderr), { esm: names, cjs: names, same: true });
 });

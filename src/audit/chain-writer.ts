@@ -14,8 +14,22 @@ import { writeAll, type OpenSegment, type SegmentFiles } from './segment-files';
 
 /** The body of a record the sink writes itself (segment header, rotate, close, seal, outage). */
 export interface SystemRecordBody {
-  type: 'segment' | 'rotate' | 'close' | 'seal' | 'outage';
+  type: 'segment' | 'rotate' | 'close' | 'seal' | 'outage' | 'undelivered';
   [field: string]: unknown;
+}
+
+/** A record as it was written to the trail: its line (canonical JSON, no newline) and its chain fields. */
+export interface WrittenRecord {
+  line: string;
+  chain: string;
+  /** The chain's base name (the segment files' prefix). */
+  name: string;
+  seq: number;
+  prev: string;
+  hash: string;
+  type: string;
+  ts: string;
+  keyId: string | undefined;
 }
 
 /** What a chain writer is given. */
@@ -30,6 +44,8 @@ export interface ChainWriterSettings {
   rotateDaily: boolean;
   adopt: boolean;
   now: () => number;
+  /** Told of every record once it is written (a second sink, such as OTLP). Must not throw. */
+  onRecord?: (record: WrittenRecord) => void;
 }
 
 /** Room for `v`, `seq`, `ts`, `prev`, `hash` and punctuation added to a body when it becomes a line. */
@@ -180,13 +196,19 @@ export class ChainWriter {
     // One canonical writing serves both the hash (of the record without it) and the line (with it).
     const split = canonicalSplit(body as Record<string, unknown>, chainFields, 'hash');
     const hash = canonicalHash(joinSplit(split), this.settings.key);
-    const bytes = Buffer.from(`${prefix}${joinSplitWith(split, 'hash', `"${hash}"`)}\n`, 'utf8');
+    const line = joinSplitWith(split, 'hash', `"${hash}"`);
+    const bytes = Buffer.from(`${prefix}${line}\n`, 'utf8');
     writeAll(this.settings.files.fs, fd, bytes);
+    const prev = this.last;
     this.seq += 1;
     this.last = hash;
     this.size = at + bytes.length;
     this.dirty = true;
     if (body.type === 'op') this.opsInSegment += 1;
+    const { onRecord, files, keyId } = this.settings;
+    if (onRecord !== undefined) {
+      onRecord({ line, chain: this.chain!, name: files.name, seq: this.seq, prev, hash, type: body.type, ts: chainFields.ts as string, keyId });
+    }
   }
 
   private writeHeader(): void {

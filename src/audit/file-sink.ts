@@ -14,10 +14,10 @@ import { FsyncSchedule, Outage, fsyncIntervalOf } from './durability';
 import { AuditLockError, ChainLocks, type AuditWriter } from './lock';
 import { keyBytes, keyIdOf, type AuditOperation } from './record';
 import { SegmentFiles } from './segment-files';
-import type { AppendOnlyFileSinkOptions, AuditSink } from './sink-options';
+import type { AppendOnlyFileSinkOptions, AuditRecordShipper, AuditSink } from './sink-options';
 
 export { AuditLockError } from './lock';
-export type { AppendOnlyFileSinkOptions, AuditDurability, AuditSink } from './sink-options';
+export type { AppendOnlyFileSinkOptions, AuditDurability, AuditRecordShipper, AuditSink } from './sink-options';
 
 const DEFAULT_MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_BACKLOG = 10_000;
@@ -64,6 +64,7 @@ export class AppendOnlyFileSink implements AuditSink {
   private readonly writer: ChainWriter;
   private readonly fsync: FsyncSchedule;
   private readonly outage: Outage;
+  private readonly shipper: AuditRecordShipper | undefined;
   private closed = false;
   private lostAfterClose = 0;
 
@@ -81,6 +82,8 @@ export class AppendOnlyFileSink implements AuditSink {
     const started = Date.now();
     const writer: AuditWriter = { host: hostname(), pid: process.pid, started: new Date(started).toISOString() };
     this.name = baseName(options.name, writer, started);
+    const shipper = options.ship;
+    this.shipper = shipper;
     this.writer = new ChainWriter({
       files: new SegmentFiles(fs, this.directory, this.name),
       locks: new ChainLocks(fs, this.directory, writer, randomUUID()),
@@ -92,7 +95,18 @@ export class AppendOnlyFileSink implements AuditSink {
       rotateDaily: options.rotateDaily !== false,
       adopt: options.adopt ?? options.name === undefined,
       now,
+      onRecord:
+        shipper === undefined
+          ? undefined
+          : (record) => {
+              try {
+                shipper.ship(record);
+              } catch (error) {
+                auditDiag.error('the second sink refused a record (it stays in the local trail)', error);
+              }
+            },
     });
+    shipper?.attach?.((body) => this.note(body));
     this.fsync = new FsyncSchedule(fsyncIntervalMs, () => this.writer.sync());
     this.outage = new Outage(this.directory, positive(options.maxBacklog, DEFAULT_MAX_BACKLOG), retryIntervalMs, now, () => this.probe(true));
 
@@ -168,13 +182,14 @@ export class AppendOnlyFileSink implements AuditSink {
     if (this.closed) return;
     if (this.outage.failure !== undefined) {
       this.probe(true);
-      return;
+    } else {
+      try {
+        this.writer.sync();
+      } catch (error) {
+        this.fail(error);
+      }
     }
-    try {
-      this.writer.sync();
-    } catch (error) {
-      this.fail(error);
-    }
+    await this.shipper?.flush();
   }
 
   async close(): Promise<void> {
@@ -185,6 +200,7 @@ export class AppendOnlyFileSink implements AuditSink {
     if (outage.failure !== undefined) this.probe(true);
     if (outage.failure === undefined) {
       try {
+        this.shipper?.beforeClose?.();
         this.writer.writeSystem({ type: 'close', reason: 'shutdown' });
         this.writer.sync();
       } catch (error) {
@@ -200,6 +216,20 @@ export class AppendOnlyFileSink implements AuditSink {
     }
     this.closed = true;
     this.writer.release();
+    await this.shipper?.shutdown();
+  }
+
+  /** Writes a record of the second sink's own into the chain, when the trail can be written now. */
+  private note(body: { type: 'undelivered'; [field: string]: unknown }): boolean {
+    if (this.closed || this.outage.failure !== undefined) return false;
+    try {
+      this.writer.writeSystem(body);
+      this.fsync.afterRecord();
+      return true;
+    } catch (error) {
+      this.fail(error);
+      return false;
+    }
   }
 
   private syncInterval(): void {

@@ -11,5 +11,7 @@ export const {
   canonicalJson,
   GENESIS_HASH,
   verifyAuditTrail,
+  OtlpAuditSink,
+  verifyCollectedAuditTrail,
 } = cjs;
 export type * from './index.js';

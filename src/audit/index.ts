@@ -1,7 +1,8 @@
 /*
  * The public surface of the audit trail (the subpath `opentelemetry-instrumentation-mcp/audit`): the
  * span processor that turns audited MCP operations into hash-chained records, the append-only file
- * sink they go to, and the verifier of the chain (`mcp-otel audit verify`).
+ * sink they go to (and the OTLP sink that ships them on), and the verifiers of the chain, local and
+ * collected (`mcp-otel audit verify`).
  */
 export {
   AuditSpanProcessor,
@@ -16,8 +17,18 @@ export {
   AuditLockError,
   type AppendOnlyFileSinkOptions,
   type AuditDurability,
+  type AuditRecordShipper,
   type AuditSink,
 } from './file-sink';
+export type { WrittenRecord as AuditWrittenRecord } from './chain-writer';
+export { OtlpAuditSink, type AuditOtlpOptions, type AuditOtlpProtocol } from './otlp-sink';
+export {
+  verifyCollectedAuditTrail,
+  type AuditCollectedChainReport,
+  type AuditCollectedProblem,
+  type AuditCollectedVerifyResult,
+  type VerifyCollectedOptions,
+} from './verify-collected';
 export type { AuditFileSystem } from './file-system';
 export { canonicalJson } from './canonical';
 export {

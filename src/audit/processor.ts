@@ -9,6 +9,7 @@ import { summarizeMcpSpan, type McpSpanSummary, type ReadableSpanLike } from '..
 import { argumentsRedactor, auditArguments, type ArgumentsPolicy } from './arguments';
 import { auditDiag } from './diagnostics';
 import { AppendOnlyFileSink, type AppendOnlyFileSinkOptions, type AuditSink } from './file-sink';
+import { OtlpAuditSink, type AuditOtlpOptions } from './otlp-sink';
 import type { AuditActor, AuditArguments, AuditOperation } from './record';
 
 
@@ -36,6 +37,11 @@ export interface AuditSpanProcessorOptions {
   file?: AppendOnlyFileSinkOptions;
   /** Shorthand for `file: { directory }`. */
   directory?: string;
+  /**
+   * Also ship every record over OTLP logs (an {@link OtlpAuditSink} fed by the file sink, which stays
+   * the source of truth: what cannot be delivered stays in the local trail). With `directory` or `file` only.
+   */
+  otlp?: AuditOtlpOptions;
   /**
    * The MCP methods audited.
    * @default ['tools/call', 'resources/read', 'prompts/get', 'initialize']
@@ -135,9 +141,13 @@ export class AuditSpanProcessor {
   private shutDown = false;
 
   constructor(options: AuditSpanProcessorOptions = {}) {
+    if (options.otlp !== undefined && options.sink !== undefined) {
+      throw new TypeError('AuditSpanProcessor: `otlp` ships what the file sink writes: give it with `directory` or `file`, not `sink`');
+    }
+    const ship = options.otlp !== undefined ? new OtlpAuditSink(options.otlp) : undefined;
     if (options.sink !== undefined) this.sink = options.sink;
-    else if (options.file !== undefined) this.sink = new AppendOnlyFileSink(options.file);
-    else if (typeof options.directory === 'string' && options.directory !== '') this.sink = new AppendOnlyFileSink({ directory: options.directory });
+    else if (options.file !== undefined) this.sink = new AppendOnlyFileSink(ship !== undefined ? { ...options.file, ship } : options.file);
+    else if (typeof options.directory === 'string' && options.directory !== '') this.sink = new AppendOnlyFileSink({ directory: options.directory, ship });
     else throw new TypeError('AuditSpanProcessor: give `directory`, `file` or `sink`');
     this.methods = new Set(Array.isArray(options.methods) ? options.methods : DEFAULT_AUDITED_METHODS);
     const sides = new Set(Array.isArray(options.sides) ? options.sides : ['server']);

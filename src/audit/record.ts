@@ -6,7 +6,7 @@
  *   v     format version (1)
  *   seq   position in the chain: 1 for the first record, then +1 for every record, across segments
  *   ts    when the record was made (ISO 8601, UTC, milliseconds); for `op` records, when the operation ended
- *   type  `segment` | `op` | `rotate` | `close` | `seal` | `outage`
+ *   type  `segment` | `op` | `rotate` | `close` | `seal` | `outage` | `undelivered`
  *   prev  the `hash` of the previous record in the chain (64 zeros for the first)
  *   hash  hex SHA-256 of the canonical JSON of the record without `hash` — or, when the chain is
  *         keyed, hex HMAC-SHA-256 with the key over the same bytes
@@ -20,8 +20,8 @@ export const AUDIT_FORMAT_VERSION = 1;
 export const GENESIS_HASH = '0'.repeat(64);
 
 export type AuditHashAlgorithm = 'sha256' | 'hmac-sha256';
-export type AuditRecordType = 'segment' | 'op' | 'rotate' | 'close' | 'seal' | 'outage';
-export const AUDIT_RECORD_TYPES: ReadonlySet<string> = new Set<AuditRecordType>(['segment', 'op', 'rotate', 'close', 'seal', 'outage']);
+export type AuditRecordType = 'segment' | 'op' | 'rotate' | 'close' | 'seal' | 'outage' | 'undelivered';
+export const AUDIT_RECORD_TYPES: ReadonlySet<string> = new Set<AuditRecordType>(['segment', 'op', 'rotate', 'close', 'seal', 'outage', 'undelivered']);
 
 /** Who asked for an operation. Never holds a credential. */
 export interface AuditActor {

@@ -1,6 +1,27 @@
 /* The audit sink's contract and the options of the append-only file sink (types only). */
+import type { WrittenRecord } from './chain-writer';
 import type { AuditFileSystem } from './file-system';
 import type { AuditOperation } from './record';
+
+/**
+ * A second destination of the records the file sink writes (the OTLP sink): told of each record once
+ * it is in the local trail, it delivers asynchronously and never blocks or fails the write.
+ */
+export interface AuditRecordShipper {
+  /** Takes a record just written. Never throws, never blocks. */
+  ship(record: WrittenRecord): void;
+  /**
+   * Called once by the file sink: `note` writes a record of the shipper's own into the chain (its
+   * account of records it could not deliver) and says whether it could.
+   */
+  attach?(note: (body: { type: 'undelivered'; [field: string]: unknown }) => boolean): void;
+  /** Called before the sink writes its `close` record: the last chance to `note` something. */
+  beforeClose?(): void;
+  /** Delivers what is queued (bounded in time). */
+  flush(): Promise<void>;
+  /** Delivers what is queued (bounded in time) and stops. */
+  shutdown(): Promise<void>;
+}
 
 /** Where audit records go. The span processor calls `append` from `onEnd`: it must never throw. */
 export interface AuditSink {
@@ -73,6 +94,11 @@ export interface AppendOnlyFileSinkOptions {
    * @default 1000
    */
   retryIntervalMs?: number;
+  /**
+   * A second destination of every record written (see `AuditSpanProcessorOptions.otlp`, which makes
+   * an OTLP one). The local trail stays the source of truth: what it cannot deliver stays there.
+   */
+  ship?: AuditRecordShipper;
   /** Test seam: the file operations to use (defaults to `node:fs`). */
   fs?: Partial<AuditFileSystem>;
   /** Test seam: the clock (milliseconds since the epoch) for record times and daily rotation. */

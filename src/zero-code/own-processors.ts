@@ -7,11 +7,14 @@ import type * as JsonLogModule from '../json-log';
 import { envString } from './env';
 import { report } from './report';
 import type { SpanProcessorLike } from './sdk-packages';
+import { inTelemetryScope } from './telemetry-scope';
 
 /** `stderr` (default), a file path, or `off`: where the JSON-line log of MCP operations goes. */
 export const ENV_LOG = 'OTEL_INSTRUMENTATION_MCP_LOG';
 /** A directory: turns the audit trail on (off unless set). */
 export const ENV_AUDIT_DIR = 'OTEL_INSTRUMENTATION_MCP_AUDIT_DIR';
+/** An OTLP endpoint: the audit records are also shipped there as OTLP logs (with the audit directory). */
+export const ENV_AUDIT_OTLP_ENDPOINT = 'OTEL_INSTRUMENTATION_MCP_AUDIT_OTLP_ENDPOINT';
 
 const LOG_OFF_VALUES = new Set(['off', 'none', 'false']);
 
@@ -58,13 +61,32 @@ function auditDirectoryProblem(directory: string): unknown {
   }
 }
 
+/** The OTLP sink `OTEL_INSTRUMENTATION_MCP_AUDIT_OTLP_ENDPOINT` asks for (protocol, headers, timeout: the OTLP logs variables). */
+function auditOtlpSink(audit: typeof AuditModule): AuditModule.OtlpAuditSink | undefined {
+  const endpoint = envString(ENV_AUDIT_OTLP_ENDPOINT);
+  if (endpoint === undefined) return undefined;
+  try {
+    return new audit.OtlpAuditSink({ endpoint });
+  } catch (error) {
+    report('audit-otlp', `${ENV_AUDIT_OTLP_ENDPOINT}: the audit records cannot be shipped to ${JSON.stringify(endpoint)}; the local trail is still written`, error);
+    return undefined;
+  }
+}
+
 export function createAuditProcessor(): SpanProcessorLike | undefined {
   const directory = envString(ENV_AUDIT_DIR);
-  if (directory === undefined) return undefined;
+  if (directory === undefined) {
+    if (envString(ENV_AUDIT_OTLP_ENDPOINT) !== undefined) {
+      report('audit-otlp', `${ENV_AUDIT_OTLP_ENDPOINT} needs ${ENV_AUDIT_DIR}: the local trail is the source of truth the OTLP sink ships from; nothing is shipped`);
+    }
+    return undefined;
+  }
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { AppendOnlyFileSink, AuditSpanProcessor } = require('../audit') as typeof AuditModule;
-    const sink = new AppendOnlyFileSink({ directory });
+    const audit = require('../audit') as typeof AuditModule;
+    const { AppendOnlyFileSink, AuditSpanProcessor } = audit;
+    const ship = auditOtlpSink(audit);
+    const sink = new AppendOnlyFileSink({ directory, ship });
     if (!sink.healthy) {
       report(
         'audit',
@@ -72,7 +94,8 @@ export function createAuditProcessor(): SpanProcessorLike | undefined {
         auditDirectoryProblem(directory) ?? 'the trail could not be opened',
       );
     }
-    return new AuditSpanProcessor({ sink });
+    // Shipping runs in the telemetry scope: its exports never keep the process alive.
+    return ship !== undefined ? inTelemetryScope(new AuditSpanProcessor({ sink })) : new AuditSpanProcessor({ sink });
   } catch (error) {
     report('audit', `${ENV_AUDIT_DIR}: the audit trail could not be started in ${resolve(directory)}; auditing is off`, error);
     return undefined;

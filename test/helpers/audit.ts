@@ -1,10 +1,12 @@
 /*
  * The audit suites' shared setup: temporary directories removed after the file, diagnostics captured,
  * an instrumented in-memory session (instrumentation, provider, audit processor, server and client),
- * the audited stdio server in a child process, operations to append, and segments read back.
+ * the audited stdio server in a child process, operations to append, segments read back, and a
+ * loopback OTLP logs collector writing what a collector's file exporter would.
  */
 import { after, before, beforeEach } from 'node:test';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
@@ -225,4 +227,155 @@ export function segmentLines(file: string): string[] {
 /** The record on 1-based `line` of a segment file, parsed. */
 export function segmentRecord(file: string, line: number): any {
   return JSON.parse(segmentLines(file)[line - 1]!);
+}
+
+export interface AuditCollectorOptions {
+  /** The collector output file: one ExportLogsServiceRequest JSON per line, as a collector's `file` exporter writes. */
+  file: string;
+  /** The status to answer the n-th (1-based) logs request with, instead of accepting it (e.g. 503: the exporter retries). */
+  refuse?: (n: number) => number | undefined;
+  /** Whether the n-th logs request (`body`), accepted, is written twice (a delivery repeated). */
+  duplicate?: (n: number, body: any) => boolean;
+}
+
+export interface AuditCollector {
+  /** `http://127.0.0.1:<port>`: `/v1/logs` is added by the sink. */
+  endpoint: string;
+  file: string;
+  /** Logs requests received, refused, and log records written a second time. */
+  readonly received: number;
+  readonly refused: number;
+  readonly duplicatedRecords: number;
+  /** The requests written, in order (a duplicated one twice). */
+  bodies: any[];
+  /** The requests refused, in order. */
+  refusedBodies: any[];
+  /** The audit log records written so far: body (the record line) and replica. */
+  records(): Array<{ replica: string; line: string; seq: number }>;
+  waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A loopback OTLP/HTTP (JSON) logs receiver writing what a collector's file exporter would; faults on demand. */
+export async function startAuditCollector(options: AuditCollectorOptions): Promise<AuditCollector> {
+  writeFileSync(options.file, '');
+  const state = { received: 0, refused: 0, duplicatedRecords: 0 };
+  const bodies: any[] = [];
+  const refusedBodies: any[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (req.url !== '/v1/logs' || req.method !== 'POST') {
+        res.writeHead(404).end();
+        return;
+      }
+      let body: any;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      const n = ++state.received;
+      const status = options.refuse?.(n);
+      if (status !== undefined) {
+        state.refused += 1;
+        refusedBodies.push(body);
+        res.writeHead(status, { 'content-type': 'text/plain' }).end('not now');
+        return;
+      }
+      const copies = options.duplicate?.(n, body) === true ? 2 : 1;
+      for (let i = 0; i < copies; i++) {
+        appendFileSync(options.file, `${JSON.stringify(body)}\n`);
+        bodies.push(body);
+      }
+      if (copies === 2) state.duplicatedRecords += logRecordsOf(body).length;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as { port: number }).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    file: options.file,
+    get received() {
+      return state.received;
+    },
+    get refused() {
+      return state.refused;
+    },
+    get duplicatedRecords() {
+      return state.duplicatedRecords;
+    },
+    bodies,
+    refusedBodies,
+    records: () => bodies.flatMap((body) => logRecordsOf(body)),
+    async waitFor(predicate, timeoutMs, what) {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate()) {
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The audit log records of one ExportLogsServiceRequest (JSON): replica, record line, seq. */
+export function logRecordsOf(body: any): Array<{ replica: string; line: string; seq: number }> {
+  const out: Array<{ replica: string; line: string; seq: number }> = [];
+  for (const rl of body?.resourceLogs ?? []) {
+    const replica = (rl.resource?.attributes ?? []).find((a: any) => a.key === 'service.instance.id')?.value?.stringValue;
+    for (const sl of rl.scopeLogs ?? []) {
+      for (const lr of sl.logRecords ?? []) {
+        if (lr.eventName !== 'mcp.audit.record' || typeof lr.body?.stringValue !== 'string') continue;
+        out.push({ replica, line: lr.body.stringValue, seq: JSON.parse(lr.body.stringValue).seq });
+      }
+    }
+  }
+  return out;
+}
+
+/** An audit log record in a collector file loaded for tampering: where it is, and the object to change. */
+export interface CollectedLogRecord {
+  /** 1-based line of the file. */
+  line: number;
+  replica: string;
+  /** The record's body, parsed. */
+  record: any;
+  /** The log record itself (change it in place), and the array holding it. */
+  logRecord: any;
+  holder: any[];
+}
+
+/** A collector file, parsed, to be tampered with and written elsewhere. */
+export function loadCollected(file: string): { requests: any[]; records: CollectedLogRecord[]; write(to: string): void } {
+  const requests = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line));
+  const records: CollectedLogRecord[] = [];
+  requests.forEach((request, index) => {
+    for (const rl of request.resourceLogs ?? []) {
+      const replica = (rl.resource?.attributes ?? []).find((a: any) => a.key === 'service.instance.id')?.value?.stringValue;
+      for (const sl of rl.scopeLogs ?? []) {
+        for (const logRecord of sl.logRecords ?? []) {
+          if (logRecord.eventName !== 'mcp.audit.record' || typeof logRecord.body?.stringValue !== 'string') continue;
+          records.push({ line: index + 1, replica, record: JSON.parse(logRecord.body.stringValue), logRecord, holder: sl.logRecords });
+        }
+      }
+    }
+  });
+  return { requests, records, write: (to) => writeFileSync(to, requests.map((r) => `${JSON.stringify(r)}\n`).join('')) };
+}
+
+/** Sets a log record's attribute (as the collector wrote it: a string or an int value). */
+export function setLogAttribute(logRecord: any, key: string, value: string | number): void {
+  const attribute = logRecord.attributes.find((a: any) => a.key === key);
+  attribute.value = typeof value === 'number' ? { intValue: value } : { stringValue: value };
 }
