@@ -38,9 +38,10 @@ function serverProtocol(transport: object): { _transport: object; _oninitialize(
 
 describe('peer addresses and transports', () => {
   test('a Node request: address, port, and the HTTP version as the conventions spell it', () => {
-    assert.deepEqual(httpPeerOf({ httpVersion: '1.1', socket: { remoteAddress: '127.0.0.1', remotePort: 5000 } }), { address: '127.0.0.1', port: 5000, protocolVersion: '1.1' });
-    assert.deepEqual(httpPeerOf({ httpVersion: '2.0', socket: { remoteAddress: '::1' } }), { address: '::1', port: undefined, protocolVersion: '2' });
-    assert.deepEqual(httpPeerOf({ httpVersion: '1.0', socket: null }), { address: undefined, port: undefined, protocolVersion: '1.0' });
+    const fresh = { served: false, watched: false, listen: undefined };
+    assert.deepEqual(httpPeerOf({ httpVersion: '1.1', socket: { remoteAddress: '127.0.0.1', remotePort: 5000 } }), { address: '127.0.0.1', port: 5000, protocolVersion: '1.1', ...fresh });
+    assert.deepEqual(httpPeerOf({ httpVersion: '2.0', socket: { remoteAddress: '::1' } }), { address: '::1', port: undefined, protocolVersion: '2', ...fresh });
+    assert.deepEqual(httpPeerOf({ httpVersion: '1.0', socket: null }), { address: undefined, port: undefined, protocolVersion: '1.0', ...fresh });
     assert.equal(httpPeerOf({ httpVersion: '3', socket: {} }), undefined, 'nothing known: no peer');
     assert.equal(httpPeerOf({ socket: { remoteAddress: 42 } }), undefined);
     assert.equal(httpPeerOf(null), undefined);
