@@ -87,6 +87,11 @@ interface SpanProcessorMethods {
   shutdown(): Promise<void>;
 }
 
+/** `processor.onEnd(span)`, for `scope.run` (which passes arguments on: no closure per span). */
+function endIn(processor: SpanProcessorMethods, span: unknown): void {
+  processor.onEnd(span);
+}
+
 /**
  * A batch span processor whose timer, and so each export it starts, belongs to the telemetry scope:
  * the processor starts them when a span ends, in the application's own context.
@@ -95,7 +100,7 @@ export function inTelemetryScope(processor: SpanProcessorLike): SpanProcessorLik
   const inner = processor as SpanProcessorMethods;
   const wrapped: SpanProcessorMethods = {
     onStart: (span, parentContext) => inner.onStart(span, parentContext),
-    onEnd: (span) => scope.run(true, () => inner.onEnd(span)),
+    onEnd: (span) => scope.run(true, endIn, inner, span),
     forceFlush: () => inner.forceFlush(),
     shutdown: () => inner.shutdown(),
   };
