@@ -93,6 +93,27 @@ describe('the shape of src/', () => {
   });
 });
 
+describe('a package that packs itself', () => {
+  const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+    files: string[];
+    exports: Record<string, string | Record<string, string>>;
+    bin: Record<string, string>;
+  };
+
+  test('prepack builds, and what the exports and the bin name is in the files shipped and in the build', () => {
+    assert.match(pkg.scripts.prepack ?? '', /npm run build/);
+    assert.ok(pkg.files.includes('build/src'));
+    const targets = Object.values(pkg.exports).flatMap((entry) => (typeof entry === 'string' ? [entry] : Object.values(entry)));
+    targets.push(...Object.values(pkg.bin));
+    for (const target of targets) {
+      const file = path.join(REPO, target);
+      assert.ok(statSync(file, { throwIfNoEntry: false })?.isFile() === true, `${target} is built`);
+    }
+    assert.deepEqual(Object.keys(pkg.exports).sort(), ['.', './audit', './json-log', './package.json', './register']);
+  });
+});
+
 describe('a light root', () => {
   const HEAVY = ['sonic-boom', 'pino-roll', 'hdr-histogram-js', 'date-fns'];
 
