@@ -73,7 +73,7 @@ const NOT_IN_LINE_B = [
 // Same across lines.
 const LINE_INDEPENDENT = ['@opentelemetry/semantic-conventions'];
 const LINE_B_MIN_NODE = [22, 15, 0];
-const SYNCED = ['src', 'test', 'examples', 'scripts', 'tsconfig.json', 'README.md', 'CHANGELOG.md', 'LICENSE'];
+const SYNCED = ['src', 'test', 'examples', 'scripts', 'dashboards', 'docs', 'tsconfig.json', 'README.md', 'CHANGELOG.md', 'LICENSE'];
 
 function parseArgs(argv) {
   const opts = { line: undefined, node: process.execPath, dir: path.join(root, '.cache', 'line-b'), testArgs: [] };
