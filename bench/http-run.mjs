@@ -61,6 +61,8 @@ function httpNames(family, only) {
   const defaults =
     family === 'churn'
       ? ['bare', 'tracing+metrics', 'everything']
+      : family === 'stateless'
+      ? ['bare', 'tracing+metrics', 'floor', 'everything', 'sentry']
       : ['bare', 'tracing+metrics', 'floor', 'everything', 'traceloop', 'arize', 'sentry', 'shinzo'];
   let names = only ? ['bare', ...only.filter((n) => n !== 'bare')] : defaults;
   for (const n of names) if (!CONFIGS[n]) throw new Error(`unknown configuration ${n}`);
@@ -132,6 +134,15 @@ async function runLoadFamily(o) {
           .filter((x) => x !== null);
       const cpuOverBare = ratio('bare', 'serverCpuUsPerCall');
       const cpuOverFloor = names.includes('floor') ? ratio('floor', 'serverCpuUsPerCall') : [];
+      // What the configuration adds on top of tracing + metrics, in units of bare (the log and audit targets).
+      const beyondTracingMetrics = perRound
+        .map((round) => {
+          const mine = rowOf(round[name], sessions);
+          const tm = rowOf(round['tracing+metrics'], sessions);
+          const base = rowOf(round.bare, sessions);
+          return mine && tm && base ? (mine.serverCpuUsPerCall - tm.serverCpuUsPerCall) / base.serverCpuUsPerCall : null;
+        })
+        .filter((x) => x !== null);
       entry.bySessions[sessions] = {
         callsPerSec: median(rows.map((x) => x.callsPerSec)),
         serverCpuUsPerCall: median(rows.map((x) => x.serverCpuUsPerCall)),
@@ -143,6 +154,7 @@ async function runLoadFamily(o) {
         cpuOverFloor: median(cpuOverFloor),
         cpuOverFloorPerRound: cpuOverFloor,
         throughputOverBare: median(ratio('bare', 'callsPerSec', true)),
+        beyondTracingMetricsInBare: median(beyondTracingMetrics),
         cpuUsPerCallPerRound: rows.map((x) => x.serverCpuUsPerCall),
       };
     }
@@ -174,10 +186,11 @@ async function runLoadFamily(o) {
   }
 
   console.log(`\nStreamable HTTP, ${report.transport}; tool ${o.tool}; ${o.rounds} rounds, ${o.measureMs} ms per point, medians; ${report.machine.cpuModel} ×${report.machine.cores}, Node ${process.version}; load ${report.machine.loadAverageAtStart.map((x) => x.toFixed(1)).join(' ')} → ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  console.log('server CPU = the server process\'s own cpuUsage() (all threads) over the measured window ÷ calls; ×bare and ×floor are medians of per-round ratios of it\n');
+  console.log('server CPU = the server process\'s own cpuUsage() (all threads) over the measured window ÷ calls; ×bare and ×floor are medians of per-round ratios of it;');
+  console.log('+×bare/t+m = (configuration − tracing+metrics) ÷ bare, server CPU per call (what a log or audit adds, in units of bare)\n');
   for (const sessions of o.sessions) {
     console.log(`${sessions} session${sessions === 1 ? '' : 's'}`);
-    console.log(`  ${pad('configuration', 18)}${padl('calls/s', 9)}${padl('srv CPU µs/call', 16)}${padl('×bare', 7)}${padl('×floor', 8)}${padl('p50 ms', 8)}${padl('p99 ms', 8)}`);
+    console.log(`  ${pad('configuration', 18)}${padl('calls/s', 9)}${padl('srv CPU µs/call', 16)}${padl('×bare', 7)}${padl('×floor', 8)}${padl('+×bare/t+m', 11)}${padl('p50 ms', 8)}${padl('p99 ms', 8)}`);
     for (const name of names) {
       const e = report.configurations[name];
       const w = e.bySessions && e.bySessions[sessions];
@@ -185,7 +198,7 @@ async function runLoadFamily(o) {
         console.log(`  ${pad(name, 18)} failed: ${e.error}`);
         continue;
       }
-      console.log(`  ${pad(name, 18)}${padl(fmt(w.callsPerSec), 9)}${padl(fmt(w.serverCpuUsPerCall), 16)}${padl(fmt(w.cpuOverBare, 2), 7)}${padl(fmt(w.cpuOverFloor, 2), 8)}${padl(fmt(w.p50Ms, 2), 8)}${padl(fmt(w.p99Ms, 2), 8)}`);
+      console.log(`  ${pad(name, 18)}${padl(fmt(w.callsPerSec), 9)}${padl(fmt(w.serverCpuUsPerCall), 16)}${padl(fmt(w.cpuOverBare, 2), 7)}${padl(fmt(w.cpuOverFloor, 2), 8)}${padl(fmt(w.beyondTracingMetricsInBare, 2), 11)}${padl(fmt(w.p50Ms, 2), 8)}${padl(fmt(w.p99Ms, 2), 8)}`);
     }
   }
   console.log('\nserver side, per tools/call (last round): spans, histogram points, SERVER span attributes');
@@ -197,7 +210,7 @@ async function runLoadFamily(o) {
   for (const [n, why] of Object.entries(skipped)) console.log(`  not measured: ${n}: ${why}`);
   if (report.verdict) console.log(`\ntargets at 32 sessions, tracing+metrics: ×bare ${fmt(report.verdict.tracingMetricsCpuOverBareAt32, 3)} (≤ ${TARGETS.cpuOverBareAt32}), ×floor ${fmt(report.verdict.tracingMetricsCpuOverFloorAt32, 3)} (≤ ${TARGETS.cpuOverFloorAt32})`);
   console.log(`elapsed ${report.elapsedS.toFixed(0)} s`);
-  write(o.writeJson, mode === 'stateless' ? 'stateless.json' : 'http.json', report);
+  write(o.writeJson, o.out || (mode === 'stateless' ? 'stateless.json' : 'http.json'), report);
 }
 
 /** --churn: sessions opened, used, closed (heap slope per session); idle sessions held open. */

@@ -121,12 +121,17 @@ async function describe() {
 }
 
 process.on('message', async (m) => {
+  if (typeof m.id !== 'number') return;
   const reply = (body) => process.send({ id: m.id, ...body });
   if (m.type === 'cpu') {
     const u = process.cpuUsage();
     reply({ cpuUs: u.user + u.system, openSessions, sessionsOpened, toolCalls: stats.calls });
   } else if (m.type === 'heap') {
     reply({ heapUsed: heapAfterGc(), openSessions, sessionsOpened });
+  } else if (m.type === 'snapshot') {
+    // For diagnosis (heap after GC, written where the parent says): what per-session state is retained.
+    global.gc();
+    reply({ file: require('node:v8').writeHeapSnapshot(m.file) });
   } else if (m.type === 'describe') {
     reply({ described: await describe(), stats: { ...stats }, peakRssKb: process.resourceUsage().maxRSS });
   } else if (m.type === 'exit') {

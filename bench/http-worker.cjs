@@ -44,11 +44,11 @@ function startServer() {
   });
 }
 
-function ask(type) {
+function ask(type, extra) {
   return new Promise((resolve) => {
     const id = nextId++;
     pending.set(id, resolve);
-    server.send({ id, type });
+    server.send({ id, type, ...extra });
   });
 }
 
@@ -220,6 +220,7 @@ async function runChurn(url) {
   let idleResult = null;
   if (idle > 0 && Date.now() < deadline) {
     const zero = await ask('heap');
+    if (process.env.BENCH_HEAP_SNAPSHOTS) await ask('snapshot', { file: path.join(process.env.BENCH_HEAP_SNAPSHOTS, `${spec.config}-open-0.heapsnapshot`) });
     const open = [];
     await pool(idle, 16, async () => {
       const s = await openSession(url);
@@ -227,6 +228,10 @@ async function runChurn(url) {
       open.push(s);
     });
     const full = await ask('heap');
+    // BENCH_HEAP_SNAPSHOTS=<dir>: heap snapshots of the server with none and with all open (diagnosis).
+    if (process.env.BENCH_HEAP_SNAPSHOTS) {
+      await ask('snapshot', { file: path.join(process.env.BENCH_HEAP_SNAPSHOTS, `${spec.config}-open-${open.length}.heapsnapshot`) });
+    }
     await pool(open.length, 16, (i) => open[i].close());
     const closed = await ask('heap');
     idleResult = {

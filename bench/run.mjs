@@ -26,6 +26,7 @@
  *   --soak --churn        one long churn (--soak-sessions, default 100000) of --soak-config
  *   --sessions <a,b,..>   session counts (default 1,32,256)    --tool noop|big (default noop)
  *   --churn-sessions <n>  (default 10000)  --idle-sessions <n> (default 1000)  --churn-max-s <s> (default 900)
+ *   --out <file>          --http / --stateless: another file name under bench/results/
  */
 import { fork, execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -197,6 +198,7 @@ if (httpFamily !== undefined) {
     soakSessions: Number(value('--soak-sessions', 100_000)),
     soakConfig,
     churnMaxMs: Number(value('--churn-max-s', 900)) * 1000,
+    out: value('--out', undefined),
     workDir,
     sinkUrl,
     writeJson,
