@@ -89,18 +89,18 @@ async function runLoadFamily(o) {
   const started = Date.now();
   const perRound = [];
   for (let r = 0; r < o.rounds; r++) {
+    // One load process per round, a server per configuration, all measured in interleaved slices.
     const order = r % 2 === 0 ? names : [...names].reverse();
     perRound.push({});
-    for (const name of order) {
-      process.stderr.write(`bench: ${o.family} round ${r + 1}/${o.rounds} ${name}\n`);
-      const spec = { family: 'load', mode, config: name, workDir: o.workDir, sinkUrl: o.sinkUrl, sessions: o.sessions, tool: o.tool, warmupMs: o.warmupMs, measureMs: o.measureMs };
-      const budget = 120_000 + o.sessions.length * (o.warmupMs + o.measureMs) * 4;
-      try {
-        perRound[r][name] = await runHttpWorker(spec, budget);
-      } catch (error) {
-        process.stderr.write(`bench: ${name}: ${error.message}\n`);
-        perRound[r][name] = { error: error.message };
-      }
+    process.stderr.write(`bench: ${o.family} round ${r + 1}/${o.rounds}: ${order.join(', ')}, interleaved\n`);
+    const spec = { family: 'load', mode, configs: order, workDir: o.workDir, sinkUrl: o.sinkUrl, sessions: o.sessions, tool: o.tool, warmupMs: o.warmupMs, measureMs: o.measureMs, slices: o.slices };
+    const budget = 180_000 + o.sessions.length * names.length * (o.warmupMs + o.measureMs) * 6;
+    try {
+      const out = await runHttpWorker(spec, budget);
+      for (const name of names) perRound[r][name] = { results: out.results.filter((x) => x.config === name), server: out.servers[name] };
+    } catch (error) {
+      process.stderr.write(`bench: round ${r + 1}: ${error.message}\n`);
+      for (const name of names) perRound[r][name] = { error: error.message };
     }
   }
   const rowOf = (res, sessions) => res && !res.error && res.results.find((x) => x.sessions === sessions);
@@ -108,7 +108,8 @@ async function runLoadFamily(o) {
     date: new Date().toISOString(),
     family: o.family,
     transport: mode === 'stateless' ? 'v2 createMcpHandler + toNodeHandler, 2026-07-28 era (a server per request)' : '1.x StreamableHTTPServerTransport, a McpServer per session',
-    options: { rounds: o.rounds, measureMs: o.measureMs, warmupMs: o.warmupMs, sessions: o.sessions, tool: o.tool },
+    options: { rounds: o.rounds, measureMs: o.measureMs, warmupMs: o.warmupMs, slices: o.slices, sessions: o.sessions, tool: o.tool },
+    method: 'per round one load process and one server process per configuration, all alive; per session count the servers are measured in interleaved slices (order rotated each slice), each server\'s CPU read from the start of its first slice to the end of its last',
     machine: o.machine(),
     targets: mode === 'stateful' ? TARGETS : { cpuOverBareAt32: TARGETS.cpuOverBareAt32, cpuOverFloorAt32: TARGETS.cpuOverFloorAt32 },
     skipped,
@@ -185,7 +186,7 @@ async function runLoadFamily(o) {
     };
   }
 
-  console.log(`\nStreamable HTTP, ${report.transport}; tool ${o.tool}; ${o.rounds} rounds, ${o.measureMs} ms per point, medians; ${report.machine.cpuModel} ×${report.machine.cores}, Node ${process.version}; load ${report.machine.loadAverageAtStart.map((x) => x.toFixed(1)).join(' ')} → ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`\nStreamable HTTP, ${report.transport}; tool ${o.tool}; ${o.rounds} rounds, ${o.measureMs} ms per point in ${o.slices} interleaved slices, medians; ${report.machine.cpuModel} ×${report.machine.cores}, Node ${process.version}; load ${report.machine.loadAverageAtStart.map((x) => x.toFixed(1)).join(' ')} → ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log('server CPU = the server process\'s own cpuUsage() (all threads) over the measured window ÷ calls; ×bare and ×floor are medians of per-round ratios of it;');
   console.log('+×bare/t+m = (configuration − tracing+metrics) ÷ bare, server CPU per call (what a log or audit adds, in units of bare)\n');
   for (const sessions of o.sessions) {

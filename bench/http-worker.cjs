@@ -6,8 +6,10 @@
  * server extracts a parent in every configuration. Spec in BENCH_SPEC; results to the orchestrator
  * over IPC. Everything is bounded by count and time.
  *
- *   family 'load'  (mode stateful | stateless): per entry of `sessions`, that many clients calling
- *                  tools/call back to back; server CPU per call from the server's own cpuUsage()
+ *   family 'load'  (mode stateful | stateless): a server per configuration of `configs`; per entry of
+ *                  `sessions`, that many clients per server calling tools/call back to back, the
+ *                  servers measured in `slices` interleaved slices; server CPU per call from each
+ *                  server's own cpuUsage()
  *   family 'churn' (stateful): `churn.sessions` sessions opened, used (`churn.callsPerSession`)
  *                  and closed by DELETE, heap after GC sampled every `churn.sampleEvery` sessions;
  *                  then `churn.idle` sessions held open: heap after GC with them open minus none
@@ -16,41 +18,46 @@ const path = require('node:path');
 const { fork } = require('node:child_process');
 
 const spec = JSON.parse(process.env.BENCH_SPEC);
-const LATENCY_CAPACITY = 1 << 20;
-const latencies = new Float64Array(LATENCY_CAPACITY);
+const LATENCY_CAPACITY = 1 << 18;
 const FIRST_WARMUP_CALLS = 2000;
 const CALL_TIMEOUT_MS = 30_000;
 
-// ---------------------------------------------------------------- the server process and its IPC
-let server;
-let nextId = 1;
-const pending = new Map();
+// ---------------------------------------------------------------- server processes and their IPC
+const servers = [];
 
-function startServer() {
+/** Forks a server of configuration `config`; resolves with { config, url, ask(type, extra) }. */
+function startServer(config) {
   return new Promise((resolve, reject) => {
-    server = fork(path.join(__dirname, 'http-server.cjs'), [], {
+    const child = fork(path.join(__dirname, 'http-server.cjs'), [], {
       execArgv: ['--expose-gc', '--no-warnings', ...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean)],
-      env: { ...process.env, BENCH_SPEC: JSON.stringify({ config: spec.config, workDir: spec.workDir, sinkUrl: spec.sinkUrl, mode: spec.mode }) },
+      env: { ...process.env, BENCH_SPEC: JSON.stringify({ config, workDir: spec.workDir, sinkUrl: spec.sinkUrl, mode: spec.mode }) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    server.on('message', (m) => {
-      if (m.type === 'ready') resolve(new URL(`http://127.0.0.1:${m.port}/mcp`));
+    servers.push(child);
+    let nextId = 1;
+    const pending = new Map();
+    const ask = (type, extra) =>
+      new Promise((done) => {
+        const id = nextId++;
+        pending.set(id, done);
+        child.send({ id, type, ...extra });
+      });
+    child.on('message', (m) => {
+      if (m.type === 'ready') resolve({ config, url: new URL(`http://127.0.0.1:${m.port}/mcp`), ask });
       else if (pending.has(m.id)) {
         pending.get(m.id)(m);
         pending.delete(m.id);
       }
     });
-    server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    child.on('exit', (code) => reject(new Error(`server ${config} exited with ${code}`)));
   });
 }
 
-function ask(type, extra) {
-  return new Promise((resolve) => {
-    const id = nextId++;
-    pending.set(id, resolve);
-    server.send({ id, type, ...extra });
-  });
-}
+// The orchestrator went away: take the servers down too.
+process.on('disconnect', () => {
+  for (const child of servers) child.kill();
+  process.exit(1);
+});
 
 // ---------------------------------------------------------------- clients
 let traceCounter = 0;
@@ -91,14 +98,15 @@ function call(session, tool) {
   return session.client.callTool({ name: tool, arguments: {}, _meta: metaOfCall() }, undefined, { timeout: CALL_TIMEOUT_MS });
 }
 
-async function drive(sessions, tool, durationMs, record) {
+/** Calls back to back on every session for `durationMs`; latencies into `record` (a ring) from `offset`. */
+async function drive(sessions, tool, durationMs, record, offset = 0) {
   let n = 0;
   const end = performance.now() + durationMs;
   async function lane(session) {
     while (performance.now() < end) {
       const start = performance.now();
       await call(session, tool);
-      if (record) latencies[n & (LATENCY_CAPACITY - 1)] = performance.now() - start;
+      if (record) record[(offset + n) & (LATENCY_CAPACITY - 1)] = performance.now() - start;
       n++;
     }
   }
@@ -134,37 +142,57 @@ async function pool(count, width, task) {
 const percentile = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]);
 
 // ---------------------------------------------------------------- families
-async function runLoad(url) {
+/**
+ * All configurations at once, one server each, measured in interleaved slices (the order rotated every
+ * slice), so that every configuration sees the same machine: on a shared VM the speed drifts by tens of
+ * percent within minutes. A server's CPU is read from the start of its first slice to the end of its
+ * last, so work it defers (a batch export, a timer) while the others run is counted; calls are those of
+ * its own slices.
+ */
+async function runLoad(targets) {
   const results = [];
   let warm = false;
+  const sliceMs = spec.measureMs / spec.slices;
   for (const count of spec.sessions) {
-    const sessions = [];
-    await pool(count, 16, async () => sessions.push(await openSession(url)));
-    const warmed = await drive(sessions, spec.tool, spec.warmupMs, false);
-    if (!warm) {
-      warm = true;
-      if (warmed < FIRST_WARMUP_CALLS) await driveCount(sessions, spec.tool, FIRST_WARMUP_CALLS - warmed);
+    const state = [];
+    for (const target of targets) {
+      const sessions = [];
+      await pool(count, 16, async () => sessions.push(await openSession(target.url)));
+      state.push({ target, sessions, calls: 0, elapsedMs: 0, latencies: new Float64Array(LATENCY_CAPACITY) });
     }
-    const before = await ask('cpu');
-    const t0 = performance.now();
-    const calls = await drive(sessions, spec.tool, spec.measureMs, true);
-    const elapsedMs = performance.now() - t0;
-    const after = await ask('cpu');
-    const sorted = Float64Array.from(latencies.subarray(0, Math.min(calls, LATENCY_CAPACITY))).sort();
-    results.push({
-      sessions: count,
-      tool: spec.tool,
-      calls,
-      serverToolCalls: after.toolCalls - before.toolCalls,
-      elapsedMs,
-      callsPerSec: (calls * 1000) / elapsedMs,
-      p50Ms: percentile(sorted, 0.5),
-      p99Ms: percentile(sorted, 0.99),
-      serverCpuUsPerCall: (after.cpuUs - before.cpuUs) / calls,
-      serverCpuShare: (after.cpuUs - before.cpuUs) / 1000 / elapsedMs,
-      serverOpenSessions: after.openSessions,
-    });
-    await pool(sessions.length, 16, (i) => sessions[i].close());
+    for (const st of state) {
+      const warmed = await drive(st.sessions, spec.tool, spec.warmupMs, null);
+      if (!warm && warmed < FIRST_WARMUP_CALLS) await driveCount(st.sessions, spec.tool, FIRST_WARMUP_CALLS - warmed);
+    }
+    warm = true;
+    for (const st of state) st.before = await st.target.ask('cpu');
+    for (let slice = 0; slice < spec.slices; slice++) {
+      const order = state.map((_, i) => state[(i + slice) % state.length]);
+      if (slice % 2 === 1) order.reverse();
+      for (const st of order) {
+        const t0 = performance.now();
+        st.calls += await drive(st.sessions, spec.tool, sliceMs, st.latencies, st.calls);
+        st.elapsedMs += performance.now() - t0;
+      }
+    }
+    for (const st of state) st.after = await st.target.ask('cpu');
+    for (const st of state) {
+      const sorted = Float64Array.from(st.latencies.subarray(0, Math.min(st.calls, LATENCY_CAPACITY))).sort();
+      results.push({
+        config: st.target.config,
+        sessions: count,
+        tool: spec.tool,
+        calls: st.calls,
+        serverToolCalls: st.after.toolCalls - st.before.toolCalls,
+        elapsedMs: st.elapsedMs,
+        callsPerSec: (st.calls * 1000) / st.elapsedMs,
+        p50Ms: percentile(sorted, 0.5),
+        p99Ms: percentile(sorted, 0.99),
+        serverCpuUsPerCall: (st.after.cpuUs - st.before.cpuUs) / st.calls,
+        serverOpenSessions: st.after.openSessions,
+      });
+      await pool(st.sessions.length, 16, (i) => st.sessions[i].close());
+    }
   }
   return { results };
 }
@@ -183,7 +211,9 @@ function slope(points, x, y) {
   return sxx > 0 ? sxy / sxx : 0;
 }
 
-async function runChurn(url) {
+async function runChurn(target) {
+  const url = target.url;
+  const ask = target.ask;
   const { sessions: total, callsPerSession, sampleEvery, width, idle } = spec.churn;
   const deadline = Date.now() + spec.churn.maxMs;
   const points = [];
@@ -248,16 +278,21 @@ async function runChurn(url) {
 }
 
 (async () => {
-  const url = await startServer();
-  const out = spec.family === 'churn' ? await runChurn(url) : await runLoad(url);
-  const d = await ask('describe');
-  out.server = { described: d.described, stats: d.stats, peakRssKb: d.peakRssKb };
-  out.config = spec.config;
+  const configs = spec.configs || [spec.config];
+  const targets = [];
+  for (const config of configs) targets.push(await startServer(config));
+  const out = spec.family === 'churn' ? await runChurn(targets[0]) : await runLoad(targets);
+  out.servers = {};
+  for (const target of targets) {
+    const d = await target.ask('describe');
+    out.servers[target.config] = { described: d.described, stats: d.stats, peakRssKb: d.peakRssKb };
+  }
+  out.server = out.servers[configs[0]];
   out.clientPeakRssKb = process.resourceUsage().maxRSS;
-  await ask('exit');
+  for (const target of targets) await target.ask('exit');
   process.send({ type: 'result', result: out }, () => process.exit(0));
 })().catch((error) => {
-  process.stderr.write(`bench http worker ${spec.config}: ${(error && error.stack) || error}\n`);
-  if (server) server.kill();
+  process.stderr.write(`bench http worker ${spec.config || spec.configs}: ${(error && error.stack) || error}\n`);
+  for (const child of servers) child.kill();
   process.exit(1);
 });

@@ -27,6 +27,7 @@
  *   --sessions <a,b,..>   session counts (default 1,32,256)    --tool noop|big (default noop)
  *   --churn-sessions <n>  (default 10000)  --idle-sessions <n> (default 1000)  --churn-max-s <s> (default 900)
  *   --out <file>          --http / --stateless: another file name under bench/results/
+ *   --slices <n>          --http / --stateless: interleaved slices per measured point (default 6)
  */
 import { fork, execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -189,7 +190,8 @@ if (httpFamily !== undefined) {
     family: httpFamily,
     only: only === undefined ? undefined : only.split(',').map((x) => x.trim()).filter(Boolean),
     rounds: Number(value('--rounds', httpFamily === 'churn' ? 1 : quick ? 2 : 3)),
-    measureMs: Number(value('--measure-ms', quick ? 1000 : 2000)),
+    measureMs: Number(value('--measure-ms', quick ? 1500 : 3000)),
+    slices: Number(value('--slices', quick ? 3 : 6)),
     warmupMs: Number(value('--warmup-ms', quick ? 500 : 1000)),
     sessions: value('--sessions', '1,32,256').split(',').map(Number),
     tool: value('--tool', 'noop'),
