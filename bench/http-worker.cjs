@@ -152,7 +152,8 @@ const percentile = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.min(s
 async function runLoad(targets) {
   const results = [];
   let warm = false;
-  const sliceMs = spec.measureMs / spec.slices;
+  const slices = spec.slices || 1;
+  const sliceMs = spec.measureMs / slices;
   for (const count of spec.sessions) {
     const state = [];
     for (const target of targets) {
@@ -166,7 +167,7 @@ async function runLoad(targets) {
     }
     warm = true;
     for (const st of state) st.before = await st.target.ask('cpu');
-    for (let slice = 0; slice < spec.slices; slice++) {
+    for (let slice = 0; slice < slices; slice++) {
       const order = state.map((_, i) => state[(i + slice) % state.length]);
       if (slice % 2 === 1) order.reverse();
       for (const st of order) {
