@@ -290,7 +290,10 @@ async function runChurn(target) {
   }
   out.server = out.servers[configs[0]];
   out.clientPeakRssKb = process.resourceUsage().maxRSS;
+  // Wait until the servers are gone (a profiled server writes its profile as it exits), 10 s at most.
+  const gone = servers.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve))));
   for (const target of targets) await target.ask('exit');
+  await Promise.race([Promise.all(gone), new Promise((resolve) => setTimeout(resolve, 10_000))]);
   process.send({ type: 'result', result: out }, () => process.exit(0));
 })().catch((error) => {
   process.stderr.write(`bench http worker ${spec.config || spec.configs}: ${(error && error.stack) || error}\n`);
