@@ -220,9 +220,9 @@ const CONFIGS = {
   },
   floor: {
     label: 'floor: hand-written minimum (2 spans, 2 points, _meta)',
-    setup: () => {
+    setup: ({ http }) => {
       const h = withOtel({ withMetrics: true });
-      require('./floor.cjs').install(sdkPath);
+      require('./floor.cjs').install(sdkPath, { v2: http === 'stateless' });
       return h;
     },
   },

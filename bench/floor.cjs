@@ -46,7 +46,8 @@ const getter = {
   },
 };
 
-function install(sdkPath) {
+/** `options.v2`: also the v2 server side (loads `@modelcontextprotocol/server` and `/node`). */
+function install(sdkPath, options = {}) {
   const { Protocol } = require(sdkPath('shared/protocol.js'));
   const { LATEST_PROTOCOL_VERSION } = require(sdkPath('types.js'));
   const tracer = trace.getTracer('bench-floor');
@@ -120,7 +121,7 @@ function install(sdkPath) {
     };
   } catch {}
 
-  installV2();
+  if (options.v2) installV2();
 
   function serverCall(request, handler, args, requestId, sessionId, clientName, clientVersion, protocolVersion) {
     const start = performance.now();
