@@ -70,6 +70,8 @@ function otel({ withMetrics = false, sampler, extraProcessors = [] } = {}) {
   return {
     exporter,
     provider,
+    /** Ends what is buffered (the batch processor's queue), so that a heap sample does not count it. */
+    flush: () => provider.forceFlush(),
     async describe() {
       await provider.forceFlush();
       const out = { spansExported: exporter.spans, serverToolSpanAttributes: exporter.serverToolSpanAttributes };
@@ -115,7 +117,7 @@ function freshDir(workDir, name) {
 
 function withOtel(o, extra) {
   const base = otel(o);
-  return { ...NOOP_HOOKS, describe: base.describe, shutdown: base.shutdown, ...extra };
+  return { ...NOOP_HOOKS, flush: base.flush, describe: base.describe, shutdown: base.shutdown, ...extra };
 }
 
 /** Adds the JSON-line log's dropped-line count to what describe() reports. */

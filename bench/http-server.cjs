@@ -127,6 +127,10 @@ process.on('message', async (m) => {
     const u = process.cpuUsage();
     reply({ cpuUs: u.user + u.system, openSessions, sessionsOpened, toolCalls: stats.calls });
   } else if (m.type === 'heap') {
+    // Spans waiting in the batch processor's queue are not per-session state: export them first.
+    try {
+      if (hooks.flush) await hooks.flush();
+    } catch {}
     reply({ heapUsed: heapAfterGc(), openSessions, sessionsOpened });
   } else if (m.type === 'snapshot') {
     // For diagnosis (heap after GC, written where the parent says): what per-session state is retained.
