@@ -18,9 +18,17 @@ const sdkPath = (sub) => require.resolve(`@modelcontextprotocol/sdk/${sub}`, { p
 class DropSpanExporter {
   constructor() {
     this.spans = 0;
+    this.serverToolSpanAttributes = undefined;
   }
   export(spans, done) {
     this.spans += spans.length;
+    // The attribute names of the batch's last SERVER tools/call span (what the report compares).
+    for (let i = spans.length - 1; i >= 0; i--) {
+      if (spans[i].kind === 1 && spans[i].name.startsWith('tools/call')) {
+        this.serverToolSpanAttributes = Object.keys(spans[i].attributes).sort();
+        break;
+      }
+    }
     done({ code: 0 });
   }
   shutdown() {
@@ -62,18 +70,22 @@ function otel({ withMetrics = false, sampler, extraProcessors = [] } = {}) {
   return {
     exporter,
     provider,
+    /** Ends what is buffered (the batch processor's queue), so that a heap sample does not count it. */
+    flush: () => provider.forceFlush(),
     async describe() {
       await provider.forceFlush();
-      const out = { spansExported: exporter.spans };
+      const out = { spansExported: exporter.spans, serverToolSpanAttributes: exporter.serverToolSpanAttributes };
       if (reader) {
         const { resourceMetrics } = await reader.collect();
         const byName = {};
+        out.serverMetricAttributes = undefined;
         for (const sm of resourceMetrics.scopeMetrics) {
           for (const m of sm.metrics) {
             let points = 0;
             for (const dp of m.dataPoints) {
               if (dp.attributes['mcp.method.name'] !== undefined && dp.attributes['mcp.method.name'] !== 'tools/call') continue;
               points += typeof dp.value === 'object' && dp.value !== null && 'count' in dp.value ? dp.value.count : 1;
+              if (m.descriptor.name === 'mcp.server.operation.duration') out.serverMetricAttributes = Object.keys(dp.attributes).sort();
             }
             byName[m.descriptor.name] = points;
           }
@@ -105,7 +117,7 @@ function freshDir(workDir, name) {
 
 function withOtel(o, extra) {
   const base = otel(o);
-  return { ...NOOP_HOOKS, describe: base.describe, shutdown: base.shutdown, ...extra };
+  return { ...NOOP_HOOKS, flush: base.flush, describe: base.describe, shutdown: base.shutdown, ...extra };
 }
 
 /** Adds the JSON-line log's dropped-line count to what describe() reports. */
@@ -122,7 +134,10 @@ function withLogCounters(hooks, log) {
   };
 }
 
-/** name → { label, setup(opts) }. opts: { workDir, sinkUrl, role: 'both' | 'server' }. */
+/**
+ * name → { label, setup(opts) }. opts: { workDir, sinkUrl, role: 'both' | 'server', http: undefined |
+ * 'stateful' | 'stateless' (the Streamable HTTP server process) }. `noHttp`: why it is not measured over HTTP.
+ */
 const CONFIGS = {
   bare: { label: 'bare SDK', setup: () => NOOP_HOOKS },
   'no-sdk': {
@@ -191,8 +206,7 @@ const CONFIGS = {
     },
   },
   everything: {
-    label: 'tracing + metrics + JSON log + audit (interval) — the soak configuration',
-    soakOnly: true,
+    label: 'tracing + metrics + JSON log + audit (interval)',
     setup: ({ workDir }) => {
       const { JsonLogSpanProcessor } = require(path.join(BUILD, 'json-log', 'index.js'));
       const { AuditSpanProcessor } = require(path.join(BUILD, 'audit', 'index.js'));
@@ -208,15 +222,16 @@ const CONFIGS = {
   },
   floor: {
     label: 'floor: hand-written minimum (2 spans, 2 points, _meta)',
-    setup: () => {
+    setup: ({ http }) => {
       const h = withOtel({ withMetrics: true });
-      require('./floor.cjs').install(sdkPath);
+      require('./floor.cjs').install(sdkPath, { v2: http === 'stateless' });
       return h;
     },
   },
   traceloop: {
     label: '@traceloop/instrumentation-mcp (+ same tracing setup)',
     peer: '@traceloop/instrumentation-mcp',
+    noStateless: 'it patches the 1.x Client and Server only',
     setup: () => {
       const h = withOtel({});
       const { McpInstrumentation } = require('@traceloop/instrumentation-mcp');
@@ -237,7 +252,8 @@ const CONFIGS = {
   arize: {
     label: '@arizeai/openinference-instrumentation-mcp (+ same tracing setup)',
     peer: '@arizeai/openinference-instrumentation-mcp',
-    setup: () => {
+    noStateless: 'it patches the 1.x transport modules only',
+    setup: ({ http }) => {
       const h = withOtel({});
       const { MCPInstrumentation } = require('@arizeai/openinference-instrumentation-mcp');
       // As its README says: manual instrumentation of the stdio modules (it patches transports only;
@@ -246,6 +262,8 @@ const CONFIGS = {
       inst.manuallyInstrument({
         clientStdioModule: require(sdkPath('client/stdio.js')),
         serverStdioModule: require(sdkPath('server/stdio.js')),
+        // Over Streamable HTTP, its README's streamable HTTP modules (it has no v2 support).
+        ...(http ? { clientStreamableHTTPModule: require(sdkPath('client/streamableHttp.js')), serverStreamableHTTPModule: require(sdkPath('server/streamableHttp.js')) } : {}),
       });
       return h;
     },
@@ -253,6 +271,9 @@ const CONFIGS = {
   shinzo: {
     label: '@shinzolabs/instrumentation-mcp (own NodeSDK, OTLP/HTTP to a loopback sink)',
     peer: '@shinzolabs/instrumentation-mcp',
+    // instrumentServer(server) starts a NodeSDK per McpServer: with a server per HTTP session (or per
+    // stateless request) that is one SDK per session, registered globally once; not measured over HTTP.
+    noHttp: 'instrumentServer(server) starts one NodeSDK per McpServer, and HTTP servers make one McpServer per session',
     setup: ({ sinkUrl }) => {
       const { instrumentServer } = require('@shinzolabs/instrumentation-mcp');
       let telemetry;

@@ -5,6 +5,8 @@
  *   node bench/profile.mjs [--config tracing+metrics] [--transport memory] [--tool noop]
  *                          [--concurrency 1] [--ms 4000] [--top 25] [--side client|server] [--interval µs]
  * `--side server` profiles the stdio server child instead of the worker (implies --transport stdio).
+ * `--http <sessions>` profiles the Streamable HTTP server process (1.x, stateful) under that many
+ * sessions calling back to back (`--stateless` for v2 createMcpHandler); the load process is not profiled.
  * `--against <config>` also profiles that configuration (first) and compares the two: self time per
  * frame in units of the time spent in zod, which is the SDK's own validation and the same work per
  * call in every configuration (zod = 100). On a machine whose speed drifts, this resolves differences
@@ -33,6 +35,9 @@ const side = value('--side', 'client');
 // Sampling interval in µs (V8's default is 1000; 100 gives line-level detail for short functions).
 const interval = Number(value('--interval', 1000));
 const workload = { transport: side === 'server' ? 'stdio' : value('--transport', 'memory'), tool: value('--tool', 'noop'), concurrency: Number(value('--concurrency', 1)) };
+const httpSessions = value('--http', undefined);
+const httpMode = argv.includes('--stateless') ? 'stateless' : 'stateful';
+if (httpSessions !== undefined) Object.assign(workload, { transport: `http-${httpMode}`, concurrency: Number(httpSessions) });
 const against = value('--against', undefined);
 const workDir = path.join(HERE, '.work');
 const profDir = path.join(workDir, 'prof');
@@ -44,19 +49,27 @@ async function profileOf(name) {
   const dir = path.join(profDir, name.replace(/[^A-Za-z0-9.+-]/g, '_'));
   fs.mkdirSync(dir, { recursive: true });
   const profArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${interval}`];
-  const spec = { config: name, workDir, sinkUrl: 'http://127.0.0.1:9/v1', warmupMs: 1000, measureMs: ms, heap: false, workloads: [workload] };
+  const http = httpSessions !== undefined;
+  const spec = http
+    ? { family: 'load', mode: httpMode, config: name, workDir, sinkUrl: 'http://127.0.0.1:9/v1', sessions: [workload.concurrency], tool: workload.tool, warmupMs: 1000, measureMs: ms }
+    : { config: name, workDir, sinkUrl: 'http://127.0.0.1:9/v1', warmupMs: 1000, measureMs: ms, heap: false, workloads: [workload] };
+  const serverSide = side === 'server' || http;
   await new Promise((resolve, reject) => {
-    const child = fork(path.join(HERE, 'worker.cjs'), [], {
+    const child = fork(path.join(HERE, http ? 'http-worker.cjs' : 'worker.cjs'), [], {
       cwd: ROOT,
-      execArgv: ['--expose-gc', '--no-warnings', ...(side === 'server' ? [] : profArgs)],
+      execArgv: ['--expose-gc', '--no-warnings', ...(serverSide ? [] : profArgs)],
       env: {
         ...process.env,
         BENCH_SPEC: JSON.stringify(spec),
-        ...(side === 'server' ? { BENCH_SERVER_NODE_ARGS: profArgs.join(' ') } : {}),
+        ...(serverSide ? { BENCH_SERVER_NODE_ARGS: profArgs.join(' ') } : {}),
       },
     });
     child.on('message', (m) => {
-      if (m.type === 'result') console.log(`${name} ${workload.transport}/${workload.tool}/c${workload.concurrency}: ${m.result.results[0].callsPerSec.toFixed(0)} calls/s while profiled`);
+      if (m.type === 'result') {
+        const r = m.result.results[0];
+        const cpu = r.serverCpuUsPerCall !== undefined ? `, server CPU ${r.serverCpuUsPerCall.toFixed(0)} µs/call` : '';
+        console.log(`${name} ${workload.transport}/${workload.tool}/c${workload.concurrency}: ${r.callsPerSec.toFixed(0)} calls/s while profiled${cpu}`);
+      }
     });
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited ${code}`))));
   });

@@ -18,6 +18,16 @@
  *   --soak-calls <n>      calls of the soak (default 1000000)
  *   --soak-concurrency <n> calls in flight during the soak (default 64)
  *   --soak-config <name>  configuration of the soak (default everything: tracing, metrics, JSON log, audit)
+ *
+ * Streamable HTTP (bench/http-run.mjs; a server process, the load from another):
+ *   --http                1.x stateful sessions: 1, 32, 256 sessions calling back to back → bench/results/http.json
+ *   --stateless           v2 createMcpHandler (2026-07-28), the same measures → bench/results/stateless.json
+ *   --churn               10,000 sessions opened, used, closed; 1,000 idle open → bench/results/churn.json
+ *   --soak --churn        one long churn (--soak-sessions, default 100000) of --soak-config
+ *   --sessions <a,b,..>   session counts (default 1,32,256)    --tool noop|big (default noop)
+ *   --churn-sessions <n>  (default 10000)  --idle-sessions <n> (default 1000)  --churn-max-s <s> (default 900)
+ *   --out <file>          --http / --stateless: another file name under bench/results/
+ *   --slices <n>          --http / --stateless: interleaved slices per measured point (default 6)
  */
 import { fork, execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -171,6 +181,34 @@ function machine() {
 const fmt = (x, d = 0) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
 const pad = (s, n) => String(s).padEnd(n);
 const padl = (s, n) => String(s).padStart(n);
+
+// ---------------------------------------------------------------- Streamable HTTP families
+const httpFamily = flag('--churn') ? (soak ? 'soak-churn' : 'churn') : flag('--stateless') ? 'stateless' : flag('--http') ? 'http' : undefined;
+if (httpFamily !== undefined) {
+  const { runHttpFamilies } = await import('./http-run.mjs');
+  const pass = await runHttpFamilies({
+    family: httpFamily,
+    only: only === undefined ? undefined : only.split(',').map((x) => x.trim()).filter(Boolean),
+    rounds: Number(value('--rounds', httpFamily === 'churn' ? 1 : quick ? 2 : 3)),
+    measureMs: Number(value('--measure-ms', quick ? 1500 : 3000)),
+    slices: Number(value('--slices', quick ? 3 : 6)),
+    warmupMs: Number(value('--warmup-ms', quick ? 500 : 1000)),
+    sessions: value('--sessions', '1,32,256').split(',').map(Number),
+    tool: value('--tool', 'noop'),
+    churnSessions: Number(value('--churn-sessions', 10_000)),
+    idleSessions: Number(value('--idle-sessions', 1000)),
+    soakSessions: Number(value('--soak-sessions', 100_000)),
+    soakConfig,
+    churnMaxMs: Number(value('--churn-max-s', 900)) * 1000,
+    out: value('--out', undefined),
+    workDir,
+    sinkUrl,
+    writeJson,
+    machine,
+  });
+  sink.close();
+  process.exit(pass ? 0 : 1);
+}
 
 // ---------------------------------------------------------------- soak
 if (soak) {
