@@ -121,3 +121,21 @@ export async function openLogFile(file: string): Promise<Readable | string> {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Counts the lines of a log by kind and hands each MCP operation to `addOperation`: what `stats` and `report` share. */
+export abstract class LogLineCounter {
+  lines = 0;
+  malformed = 0;
+  foreign = 0;
+
+  add(line: string): void {
+    const parsed = parseLogLine(line);
+    if (parsed === BLANK) return;
+    this.lines++;
+    if (parsed === MALFORMED) this.malformed++;
+    else if (parsed === FOREIGN) this.foreign++;
+    else this.addOperation(parsed);
+  }
+
+  protected abstract addOperation(op: LogOperation): void;
+}

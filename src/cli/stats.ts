@@ -10,7 +10,7 @@
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { LatencyGroups, PRECISION, SIGNIFICANT_DIGITS, type StatsGroup } from './latency-groups';
-import { BLANK, errorMessage, FOREIGN, MALFORMED, openLogFile, parseLogLine, readLines } from './log-input';
+import { errorMessage, LogLineCounter, openLogFile, readLines, type LogOperation } from './log-input';
 import { formatTraceContext, TraceContextByClient, type TraceContextRow } from './trace-context';
 
 export { PRECISION, type StatsGroup };
@@ -51,23 +51,13 @@ export interface StatsReport {
 }
 
 /** Accumulates log lines; `report()` gives the statistics so far. */
-export class StatsCollector {
+export class StatsCollector extends LogLineCounter {
   private readonly groups = new LatencyGroups();
   private readonly traceContext = new TraceContextByClient();
-  lines = 0;
-  malformed = 0;
-  foreign = 0;
 
-  add(line: string): void {
-    const parsed = parseLogLine(line);
-    if (parsed === BLANK) return;
-    this.lines++;
-    if (parsed === MALFORMED) this.malformed++;
-    else if (parsed === FOREIGN) this.foreign++;
-    else {
-      this.groups.add(parsed);
-      this.traceContext.add(parsed);
-    }
+  protected override addOperation(op: LogOperation): void {
+    this.groups.add(op);
+    this.traceContext.add(op);
   }
 
   report(source: string): StatsReport {

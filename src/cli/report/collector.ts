@@ -4,7 +4,7 @@
  * buckets that widen as the time range grows, and the slowest operations.
  */
 import { compare as cmp, LatencyGroups, type StatsGroup } from '../latency-groups';
-import { BLANK, FOREIGN, MALFORMED, parseLogLine, type LogOperation } from '../log-input';
+import { LogLineCounter, type LogOperation } from '../log-input';
 
 /** The most time buckets kept; merging keeps between MAX_BUCKETS / 10 and MAX_BUCKETS of them. */
 const MAX_BUCKETS = 60;
@@ -67,7 +67,7 @@ interface Outcomes {
   errors: Map<string, number>;
 }
 
-export class ReportCollector {
+export class ReportCollector extends LogLineCounter {
   private readonly latency = new LatencyGroups();
   private readonly outcomes = new Map<string, Outcomes>();
   private readonly buckets = new Map<number, TimeBucket>();
@@ -76,24 +76,12 @@ export class ReportCollector {
   private maxIndex = -Infinity;
   /** Sorted slowest first; at most SLOWEST. */
   private readonly slowest: SlowOperation[] = [];
-  lines = 0;
   operations = 0;
   errors = 0;
-  malformed = 0;
-  foreign = 0;
   firstMs = NaN;
   lastMs = NaN;
 
-  add(line: string): void {
-    const parsed = parseLogLine(line);
-    if (parsed === BLANK) return;
-    this.lines++;
-    if (parsed === MALFORMED) this.malformed++;
-    else if (parsed === FOREIGN) this.foreign++;
-    else this.addOperation(parsed);
-  }
-
-  private addOperation(op: LogOperation): void {
+  protected override addOperation(op: LogOperation): void {
     this.operations++;
     if (!op.ok) this.errors++;
     this.latency.add(op);
