@@ -48,11 +48,21 @@ export interface ConnectionState {
   /** Class name of the last transport error seen before the connection closed. */
   lastErrorType: string | undefined;
   closed: boolean;
-  /** Received requests by JSON-RPC id, received notifications by their operation object. */
-  readonly incoming: Map<unknown, InFlightOperation>;
-  /** Sent requests by message id, sent notifications by their operation object. */
-  readonly outgoing: Map<unknown, InFlightOperation>;
+  /** Received requests by JSON-RPC id, received notifications by their operation object (made on first use). */
+  incoming: Map<unknown, InFlightOperation> | undefined;
+  /** Sent requests by message id, sent notifications by their operation object (made on first use). */
+  outgoing: Map<unknown, InFlightOperation> | undefined;
+  /** The span templates of connections described as this one is (../operation/templates), and the revision they were taken at. */
+  templateSet: object | undefined;
+  templateRevision: number;
 }
+
+/** The operations in flight on `conn` in one direction (none: an empty iteration). */
+export function inFlight(conn: ConnectionState, direction: 'incoming' | 'outgoing'): Iterable<InFlightOperation> {
+  return conn[direction]?.values() ?? NONE;
+}
+
+const NONE: readonly InFlightOperation[] = [];
 
 const states = new WeakMap<object, ConnectionState>();
 
@@ -124,8 +134,10 @@ function createState(protocol: ProtocolLike, transport: TransportLike | undefine
     openedAt: performance.now(),
     lastErrorType: undefined,
     closed: false,
-    incoming: new Map(),
-    outgoing: new Map(),
+    incoming: undefined,
+    outgoing: undefined,
+    templateSet: undefined,
+    templateRevision: -1,
   };
 }
 

@@ -329,6 +329,32 @@ describe('Streamable HTTP', { skip: NO_HTTP_SERVER }, () => {
     assert.equal(clientCall.attributes['jsonrpc.request.id'], serverCall.attributes['jsonrpc.request.id']);
   });
 
+  test('sessions described alike share span templates; each span still has its own session id and its own peer', async () => {
+    reset();
+    // Two clients named alike and one named otherwise, calls interleaved across the three sessions.
+    const named = async (name: string): Promise<Connected> => {
+      const client = scenario.configureScenarioClient(new Client({ ...scenario.CLIENT_INFO, name }, scenario.clientCapabilities(sdk)), sdk);
+      const transport = new StreamableHTTPClientTransport(mcpServer.url);
+      await client.connect(transport);
+      const connected = { client, transport, sessionId: transport.sessionId as string };
+      clients.push(connected);
+      return connected;
+    };
+    const peers = [await named('alike'), await named('alike'), await named('other')];
+    for (let round = 0; round < 2; round++) {
+      await Promise.all(peers.map((p, i) => p.client.callTool({ name: 'echo', arguments: { text: `${round}-${i}` } })));
+    }
+    for (const p of peers) await p.client.close();
+    const spans = (await allMcpSpansEnded()).filter((s) => s.name === 'tools/call echo');
+    assert.equal(spans.length, 12);
+    for (const [i, p] of peers.entries()) {
+      const mine = spans.filter((s) => s.attributes['mcp.session.id'] === p.sessionId);
+      assert.deepEqual(mine.map((s) => s.kind).sort(), [SpanKind.CLIENT, SpanKind.CLIENT, SpanKind.SERVER, SpanKind.SERVER].sort(), `session ${i}`);
+      for (const span of mine.filter((s) => s.kind === SpanKind.SERVER)) assert.equal(span.attributes['mcp.client.name'], i < 2 ? 'alike' : 'other');
+    }
+    assert.equal(new Set(peers.map((p) => p.sessionId)).size, 3);
+  });
+
   test('one trace: app span → MCP CLIENT → MCP SERVER → the tool’s HTTP CLIENT → the backend’s HTTP SERVER', async () => {
     reset();
     const { client } = await newClient();

@@ -5,7 +5,7 @@
  */
 import { context, trace, type Attributes, type Context } from '@opentelemetry/api';
 import { addConnectionAttributes, LOG_CONNECTION } from '../attributes';
-import type { ConnectionState } from '../connection';
+import { inFlight, type ConnectionState } from '../connection';
 import { capPeerString, serializeContent } from '../content';
 import type { JsonRpcMessageLike } from '../internal-types';
 import { extractFromMeta } from '../propagation';
@@ -40,7 +40,7 @@ function receivedContext(conn: ConnectionState, message: JsonRpcMessageLike): Co
   const remote = extractFromMeta(message.params);
   const traceId = remote !== undefined ? trace.getSpanContext(remote)?.traceId : undefined;
   if (traceId !== undefined) {
-    for (const op of conn.outgoing.values()) {
+    for (const op of inFlight(conn, 'outgoing')) {
       if (op.isRequest && op.span.spanContext().traceId === traceId) return op.ctx;
     }
     return remote!;

@@ -200,7 +200,7 @@ export class McpOperation implements InFlightOperation, FinishedOperation, Measu
     this.ended = true;
     const conn = this.conn;
     const map = this.direction === 'incoming' ? conn.incoming : conn.outgoing;
-    if (map.get(this.key) === this) map.delete(this.key);
+    if (map?.get(this.key) === this) map.delete(this.key);
 
     const span = this.span;
     try {

@@ -1,6 +1,7 @@
 /* Starting an operation: its span (SERVER for received messages, CLIENT for sent ones), parented and attributed, tracked on its connection. */
 import { context, SpanKind, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
 import { ATTR_CLIENT_ADDRESS, ATTR_CLIENT_PORT, ATTR_NETWORK_PROTOCOL_VERSION } from '@opentelemetry/semantic-conventions';
+import { sessionIdOf } from '../attributes';
 import { connectionOf, httpPeerStorage, isKnownTarget, learnFromProtocol, type ConnectionState } from '../connection';
 import type { ProtocolLike } from '../internal-types';
 import { logger } from '../logger';
@@ -12,6 +13,7 @@ import {
   ATTR_JSONRPC_REQUEST_ID,
   ATTR_MCP_METHOD_NAME,
   ATTR_MCP_RESOURCE_URI,
+  ATTR_MCP_SESSION_ID,
   ATTR_USER_ID,
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
 } from '../semconv';
@@ -63,6 +65,8 @@ function startOperation(
   const settings = host.settings;
   const name = target.resourceUri !== undefined && settings.resourceUriInSpanName ? spanNameOf(method, target, true) : template.name;
   let attributes = template.attributes;
+  // The session id differs per connection, so it is not in the (shared) template.
+  let sessionId = sessionIdOf(conn);
   let parent: Context;
   let span: Span;
   let httpVersion: string | undefined;
@@ -82,6 +86,10 @@ function startOperation(
       if (peer.protocolVersion !== undefined) {
         attributes[ATTR_NETWORK_PROTOCOL_VERSION] = peer.protocolVersion;
         httpVersion = peer.protocolVersion;
+      }
+      if (sessionId !== undefined) {
+        attributes[ATTR_MCP_SESSION_ID] = sessionId;
+        sessionId = undefined;
       }
     }
     // Links: the ambient span when it is not the parent; the first request of an `input_required` retry.
@@ -107,6 +115,7 @@ function startOperation(
   // attribute gets).
   if (span.isRecording()) {
     if (requestId !== undefined) span.setAttribute(ATTR_JSONRPC_REQUEST_ID, String(requestId));
+    if (sessionId !== undefined) span.setAttribute(ATTR_MCP_SESSION_ID, sessionId);
     if (target.resourceUri !== undefined) span.setAttribute(ATTR_MCP_RESOURCE_URI, target.resourceUri);
     const jsonrpc = message.jsonrpc;
     if (jsonrpc !== undefined && jsonrpc !== '2.0') span.setAttribute(ATTR_JSONRPC_PROTOCOL_VERSION, String(jsonrpc));
@@ -196,7 +205,7 @@ export function startIncoming(
   const conn = detached ? protocol : connectionOf(protocol);
   const op = startOperation(host, conn, detached ? undefined : protocol, 'incoming', method, message, requestId, isRequest, signal, authInfo);
   op.key = requestId ?? op;
-  op.conn.incoming.set(op.key, op);
+  (op.conn.incoming ??= new Map()).set(op.key, op);
   return op;
 }
 
@@ -214,11 +223,11 @@ export function startOutgoing(
   const conn = detached ? protocol : connectionOf(protocol);
   const op = startOperation(host, conn, detached ? undefined : protocol, 'outgoing', method, message, requestId, isRequest, signal, undefined);
   op.key = requestId ?? op;
-  op.conn.outgoing.set(op.key, op);
+  (op.conn.outgoing ??= new Map()).set(op.key, op);
   return op;
 }
 
-/** A `ConnectionState` (it has the in-flight maps), not an SDK object. */
+/** A `ConnectionState` (it has a template revision), not an SDK object. */
 function isDetached(protocol: ProtocolLike | ConnectionState): protocol is ConnectionState {
-  return (protocol as { incoming?: unknown }).incoming instanceof Map;
+  return typeof (protocol as { templateRevision?: unknown }).templateRevision === 'number';
 }

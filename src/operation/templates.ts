@@ -1,10 +1,11 @@
 /*
- * What every span of one kind of operation (direction, method, tool or prompt name) on one connection
- * starts with: its name and attributes, built once per connection and reused, so that a call builds no
- * attribute object. Rebuilt when what they are made of (version, peer, session) changes.
+ * What every span of one kind of operation (direction, method, tool or prompt name) starts with: its
+ * name and attributes, built once and reused, so that a call builds no attribute object. Connections
+ * described alike (role, version, peer, network, server) share one set: a thousand sessions of one
+ * client hold one set of templates, not a thousand. Rebuilt when what describes a connection changes.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { addConnectionAttributes, CONN_SERVER, SPAN_CONNECTION } from '../attributes';
+import { addConnectionAttributes, CONN_SERVER, CONN_SESSION, SPAN_CONNECTION } from '../attributes';
 import type { ConnectionState } from '../connection';
 import {
   ATTR_GEN_AI_OPERATION_NAME,
@@ -18,7 +19,7 @@ import { spanNameOf, type MessageTarget } from './target';
 
 /**
  * Handed to `startSpan` as they are (the SDK copies attributes); the per-call ones (request id,
- * resource, HTTP peer) are added to the span itself. Never modified once made, except for the lazily
+ * resource, session id, HTTP peer) are added per call. Never modified once made, except for the lazily
  * made metric attributes of a success.
  */
 export interface OperationTemplate {
@@ -30,68 +31,90 @@ export interface OperationTemplate {
   okMetricHttpVersion: string | undefined;
 }
 
-interface Templates {
-  /** The connection's revision and the transport's session id the templates were made with. */
-  readonly revision: number;
-  readonly sessionId: unknown;
-  /** By method, for operations without a tool or prompt name. */
-  readonly incoming: Map<string, OperationTemplate>;
-  readonly outgoing: Map<string, OperationTemplate>;
-  /** By method, then by tool or prompt name. */
-  readonly incomingByName: Map<string, Map<string, OperationTemplate>>;
-  readonly outgoingByName: Map<string, Map<string, OperationTemplate>>;
-  /** Entries in all maps together (bounded: methods and names can be chosen by the peer). */
+/** By method: the template, or (for a method naming a tool or prompt) the templates by that name. */
+type ByMethod = Map<string, OperationTemplate | Map<string, OperationTemplate>>;
+
+/** The templates of the connections described alike. */
+interface TemplateSet {
+  incoming: ByMethod | undefined;
+  outgoing: ByMethod | undefined;
+  /** Templates in the set (bounded: methods and names can be chosen by the peer). */
   size: number;
 }
 
-/** Templates per connection, all kinds together; beyond this, operations are described afresh each time. */
+/** Templates per set; beyond this, operations are described afresh each time. */
 const MAX_TEMPLATES = 256;
+/** Sets shared between connections; a description beyond these gets a set of its own connection. */
+const MAX_SHARED_SETS = 64;
 
-const byConnection = new WeakMap<ConnectionState, Templates>();
+const shared = new Map<string, TemplateSet>();
 
-function templatesOf(conn: ConnectionState): Templates {
-  const sessionId = conn.transport?.sessionId;
-  let templates = byConnection.get(conn);
-  if (templates === undefined || templates.revision !== conn.revision || templates.sessionId !== sessionId) {
-    templates = {
-      revision: conn.revision,
-      sessionId,
-      incoming: new Map(),
-      outgoing: new Map(),
-      incomingByName: new Map(),
-      outgoingByName: new Map(),
-      size: 0,
-    };
-    byConnection.set(conn, templates);
+/** Everything `addConnectionAttributes` reads for a span but the session id, as one key (made once per revision). */
+function descriptionKey(conn: ConnectionState): string {
+  // \u0000 separates the parts; \u0001 stands for absent (neither can be in a version or a capped name
+  // it is confused with: a part is a whole string or absent).
+  const part = (value: string | number | undefined): string => (value === undefined ? '\u0001' : String(value));
+  return [
+    conn.role,
+    conn.protocolVersion,
+    conn.networkTransport,
+    conn.networkProtocolName,
+    conn.networkProtocolVersion,
+    conn.peerName,
+    conn.peerVersion,
+    conn.serverAddress,
+    conn.serverPort,
+  ]
+    .map(part)
+    .join('\u0000');
+}
+
+function templateSetOf(conn: ConnectionState): TemplateSet {
+  if (conn.templateRevision === conn.revision) return conn.templateSet as TemplateSet;
+  const key = descriptionKey(conn);
+  let set = shared.get(key);
+  if (set === undefined) {
+    set = { incoming: undefined, outgoing: undefined, size: 0 };
+    if (shared.size < MAX_SHARED_SETS) shared.set(key, set);
   }
-  return templates;
+  conn.templateSet = set;
+  conn.templateRevision = conn.revision;
+  return set;
 }
 
 export function templateOf(conn: ConnectionState, direction: McpMessageDirection, method: string, target: MessageTarget): OperationTemplate {
-  const templates = templatesOf(conn);
-  const subject = target.toolName ?? target.promptName;
-  let map: Map<string, OperationTemplate>;
-  let key: string;
-  if (subject === undefined) {
-    map = direction === 'incoming' ? templates.incoming : templates.outgoing;
-    key = method;
-  } else {
-    const byName = direction === 'incoming' ? templates.incomingByName : templates.outgoingByName;
-    let names = byName.get(method);
-    if (names === undefined) {
-      names = new Map();
-      byName.set(method, names);
-    }
-    map = names;
-    key = subject;
+  const set = templateSetOf(conn);
+  let byMethod = direction === 'incoming' ? set.incoming : set.outgoing;
+  if (byMethod === undefined) {
+    byMethod = new Map();
+    if (direction === 'incoming') set.incoming = byMethod;
+    else set.outgoing = byMethod;
   }
-  let template = map.get(key);
-  if (template === undefined) {
+  const subject = target.toolName ?? target.promptName;
+  const entry = byMethod.get(method);
+  let template: OperationTemplate | undefined;
+  if (subject === undefined) {
+    // A method never names a subject in one message and not in another but by the peer's choice: a
+    // mismatch is described afresh.
+    if (entry === undefined || entry instanceof Map) template = undefined;
+    else template = entry;
+    if (template !== undefined) return template;
     template = makeTemplate(conn, direction, method, target);
-    if (templates.size < MAX_TEMPLATES) {
-      map.set(key, template);
-      templates.size++;
+    if (entry === undefined && set.size < MAX_TEMPLATES) {
+      byMethod.set(method, template);
+      set.size++;
     }
+    return template;
+  }
+  let names: Map<string, OperationTemplate> | undefined;
+  if (entry instanceof Map) names = entry;
+  else if (entry === undefined && set.size < MAX_TEMPLATES) byMethod.set(method, (names = new Map()));
+  template = names?.get(subject);
+  if (template !== undefined) return template;
+  template = makeTemplate(conn, direction, method, target);
+  if (names !== undefined && set.size < MAX_TEMPLATES) {
+    names.set(subject, template);
+    set.size++;
   }
   return template;
 }
@@ -103,7 +126,8 @@ function makeTemplate(conn: ConnectionState, direction: McpMessageDirection, met
     if (method === 'tools/call') attributes[ATTR_GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL;
   }
   if (target.promptName !== undefined) attributes[ATTR_GEN_AI_PROMPT_NAME] = target.promptName;
-  addConnectionAttributes(attributes, conn, direction === 'outgoing' ? SPAN_CONNECTION | CONN_SERVER : SPAN_CONNECTION);
+  // The session id differs per connection: added per call (./start).
+  const parts = SPAN_CONNECTION & ~CONN_SESSION;
+  addConnectionAttributes(attributes, conn, direction === 'outgoing' ? parts | CONN_SERVER : parts);
   return { name: spanNameOf(method, target, false), attributes, okMetric: undefined, okMetricHttpVersion: undefined };
 }
-

@@ -4,7 +4,7 @@
  * and `_onclose` (or a stdio server's stdin ending) ends it: in-flight operations end as closed and the
  * session is measured.
  */
-import { connectionOf, existingConnectionOf, type ConnectionState } from '../connection';
+import { connectionOf, existingConnectionOf, inFlight, type ConnectionState } from '../connection';
 import type { JsonRpcMessageLike, JsonRpcResponseLike, ProtocolLike } from '../internal-types';
 import { exceptionType } from '../operation/outcome';
 import { safely, type AnyFn, type PatchKit } from './kit';
@@ -12,8 +12,8 @@ import { safely, type AnyFn, type PatchKit } from './kit';
 /** The connection ended: in-flight operations end as closed, and the session is measured. */
 function endSession(kit: PatchKit, conn: ConnectionState): void {
   conn.closed = true;
-  for (const op of conn.outgoing.values()) op.markClosed();
-  for (const op of [...conn.incoming.values()]) op.finishClosed();
+  for (const op of inFlight(conn, 'outgoing')) op.markClosed();
+  for (const op of [...inFlight(conn, 'incoming')]) op.finishClosed();
   kit.recordSession(conn);
 }
 
@@ -52,7 +52,7 @@ export function onResponseWrapper(kit: PatchKit): (original: AnyFn) => AnyFn {
       const error = response?.error;
       if (error !== undefined && error !== null && typeof error === 'object') {
         safely(kit, () => {
-          const op = existingConnectionOf(this)?.outgoing.get(Number(response!.id));
+          const op = existingConnectionOf(this)?.outgoing?.get(Number(response!.id));
           if (op !== undefined) {
             const code = Number.isSafeInteger(error.code) ? (error.code as number) : Number(error.code);
             op.wireError = { code: Number.isFinite(code) ? code : 0, message: typeof error.message === 'string' ? error.message : undefined };
@@ -70,7 +70,7 @@ export function onCancelWrapper(kit: PatchKit): (original: AnyFn) => AnyFn {
         const params = (args[0] as JsonRpcMessageLike | undefined)?.params as { requestId?: unknown; reason?: unknown } | undefined;
         const requestId = params?.requestId;
         if (requestId === undefined) return;
-        const op = existingConnectionOf(this)?.incoming.get(requestId);
+        const op = existingConnectionOf(this)?.incoming?.get(requestId);
         if (op !== undefined && op.isRequest) op.finishCancelled(typeof params?.reason === 'string' ? { message: params.reason } : undefined);
       });
       return original.apply(this, args);
@@ -103,7 +103,7 @@ export function onCloseWrapper(kit: PatchKit): (original: AnyFn) => AnyFn {
         // Requests the SDK rejected on close end through their own promise first; end any left over.
         setImmediate(() =>
           safely(kit, () => {
-            for (const op of [...closing.outgoing.values()]) op.finishClosed();
+            for (const op of [...inFlight(closing, 'outgoing')]) op.finishClosed();
           }),
         );
       }
