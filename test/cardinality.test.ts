@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { SpanKind } from '@opentelemetry/api';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import { McpInstrumentation } from '../src';
+import { sharedTemplateSetCount } from '../src/operation/templates';
 import { mcpSdk } from './helpers/mcp';
 import { setupOtel, waitFor } from './helpers/otel';
 
@@ -172,5 +173,50 @@ describe('tool names on a low-level Server', () => {
       instrumentation.setConfig({});
       await pair.close();
     }
+  });
+});
+
+describe('span templates shared between connections described alike', () => {
+  test('two servers seen by one client name share templates, not what they know: a name one listed is _OTHER on the other', async () => {
+    const listing = await connect(lowLevelServer({ list: ['fine-shared'] }));
+    const silent = await connect(lowLevelServer());
+    otel.reset();
+    const keys = ['gen_ai.tool.name', 'mcp.method.name'];
+    const before = await series('mcp.server.operation.duration', keys);
+    try {
+      await listing.client.listTools();
+      await callQuietly(listing.client, 'fine-shared');
+      await callQuietly(silent.client, 'fine-shared');
+      const after = await series('mcp.server.operation.duration', keys);
+      const added = (key: string): number => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+      assert.equal(added('fine-shared tools/call'), 1);
+      assert.equal(added('_OTHER tools/call'), 1);
+      const spans = otel.spans().filter((s) => s.kind === SpanKind.SERVER && s.name === 'tools/call fine-shared');
+      assert.equal(spans.length, 2, 'spans keep the name on both servers');
+    } finally {
+      await listing.close();
+      await silent.close();
+    }
+  });
+
+  test('a client naming itself anew on every connection: each span has its own name; the shared table stays bounded', async () => {
+    otel.reset();
+    for (let i = 0; i < 80; i++) {
+      const server = new mcp.McpServer({ name: 'named-anew', version: '1.0.0' });
+      mcp.tool(server, 'echo', 'echo', {}, async () => ({ content: [{ type: 'text', text: 'ok' }] }));
+      const client = new mcp.Client({ name: `client-${i}`, version: '1.0.0' });
+      const [clientTransport, serverTransport] = mcp.InMemoryTransport.createLinkedPair();
+      await server.connect(serverTransport);
+      await client.connect(clientTransport);
+      await mcp.callTool(client, { name: 'echo', arguments: {} });
+      await client.close();
+      await server.close();
+      assert.ok(sharedTemplateSetCount() <= 64, `${sharedTemplateSetCount()} shared template sets`);
+    }
+    const calls = otel.spans().filter((s) => s.kind === SpanKind.SERVER && s.name === 'tools/call echo');
+    assert.deepEqual(
+      calls.map((s) => s.attributes['mcp.client.name']),
+      Array.from({ length: 80 }, (_, i) => `client-${i}`),
+    );
   });
 });

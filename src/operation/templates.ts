@@ -44,7 +44,10 @@ interface TemplateSet {
 
 /** Templates per set; beyond this, operations are described afresh each time. */
 const MAX_TEMPLATES = 256;
-/** Sets shared between connections; a description beyond these gets a set of its own connection. */
+/**
+ * Descriptions remembered for sharing. Past this (peers can choose their names) the table starts
+ * afresh: connections keep the sets they hold, and memory stays bounded by the open connections.
+ */
 const MAX_SHARED_SETS = 64;
 
 const shared = new Map<string, TemplateSet>();
@@ -75,7 +78,8 @@ function templateSetOf(conn: ConnectionState): TemplateSet {
   let set = shared.get(key);
   if (set === undefined) {
     set = { incoming: undefined, outgoing: undefined, size: 0 };
-    if (shared.size < MAX_SHARED_SETS) shared.set(key, set);
+    if (shared.size >= MAX_SHARED_SETS) shared.clear();
+    shared.set(key, set);
   }
   conn.templateSet = set;
   conn.templateRevision = conn.revision;
@@ -130,4 +134,9 @@ function makeTemplate(conn: ConnectionState, direction: McpMessageDirection, met
   const parts = SPAN_CONNECTION & ~CONN_SESSION;
   addConnectionAttributes(attributes, conn, direction === 'outgoing' ? parts | CONN_SERVER : parts);
   return { name: spanNameOf(method, target, false), attributes, okMetric: undefined, okMetricHttpVersion: undefined };
+}
+
+/** How many descriptions are remembered for sharing (for tests: bounded whatever the peers' names). */
+export function sharedTemplateSetCount(): number {
+  return shared.size;
 }
