@@ -95,6 +95,70 @@ function serverSpans(): FinishedSpan[] {
 const REFUSED_BASE = { 'network.transport': 'tcp', 'network.protocol.name': 'http' };
 
 describe('2026-07-28 through handler.fetch', () => {
+  test('a POST body is read once and handed to the SDK parsed: nothing cloned; bodies it would read otherwise get the bare answers', async () => {
+    const call = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: envelope() } };
+    const json = JSON.stringify(call);
+    const failing = (): ReadableStream<Uint8Array> =>
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(json.slice(0, 10)));
+          controller.error(new Error('the client went away'));
+        },
+      });
+    const cases: Array<{ name: string; body: () => string | ReadableStream<Uint8Array>; type?: string }> = [
+      { name: 'JSON', body: () => json },
+      { name: 'JSON, charset', body: () => json, type: 'application/json; charset=utf-8' },
+      { name: 'not JSON', body: () => '{"jsonrpc":"2.0",' },
+      { name: 'empty', body: () => '' },
+      { name: 'over maxRequestBodySize', body: () => JSON.stringify({ ...call, params: { ...call.params, pad: 'x'.repeat(400) } }) },
+      { name: 'a stream that fails', body: failing },
+      { name: 'not a JSON content type', body: () => json, type: 'text/plain' },
+    ];
+    const send = async (handler: any): Promise<{ answers: string[]; clones: number }> => {
+      const prototype = Request.prototype as { clone(this: Request): Request };
+      const clone = prototype.clone;
+      let clones = 0;
+      prototype.clone = function (this: Request) {
+        clones++;
+        return clone.call(this);
+      };
+      const answers: string[] = [];
+      try {
+        for (const c of cases) {
+          const headers = { ...headersOf({ name: c.name, body: call }), 'content-type': c.type ?? 'application/json' };
+          const request = new Request('http://localhost/mcp', { method: 'POST', headers, body: c.body(), duplex: 'half' } as RequestInit);
+          const response = await handler.fetch(request);
+          answers.push(`${c.name}: ${response.status} ${await response.text()}`);
+          if (c.name === 'JSON') answers.push(`clones after JSON: ${clones}`);
+        }
+      } finally {
+        prototype.clone = clone;
+      }
+      return { answers, clones };
+    };
+    const options = { maxRequestBodySize: 300 };
+    instrumentation.disable();
+    const bareHandler = v2Server.createMcpHandler(makeServer, options);
+    const bare = await send(bareHandler);
+    await bareHandler.close();
+    instrumentation.enable();
+    otel.reset();
+    const handler = v2Server.createMcpHandler(makeServer, options);
+    const traced = await send(handler);
+    await handler.close();
+    // The bare SDK clones each POST once itself; handed the body parsed, it clones nothing, and neither do we.
+    assert.equal(bare.answers.find((a) => a.startsWith('clones')), 'clones after JSON: 1');
+    assert.equal(traced.answers.find((a) => a.startsWith('clones')), 'clones after JSON: 0');
+    assert.deepEqual(
+      traced.answers.filter((a) => !a.startsWith('clones')),
+      bare.answers.filter((a) => !a.startsWith('clones')),
+    );
+    // A SERVER span for each request served (which ones depends on the release: 2.0 has no body limit).
+    const served = traced.answers.filter((a) => / 200 /.test(a)).length;
+    assert.ok(served >= 2);
+    assert.equal(serverSpans().filter((s) => s.name === 'tools/list' && s.attributes['error.type'] === undefined).length, served);
+  });
+
   test('refusals before dispatch and removed methods get SERVER spans; the bodies are the bare server\'s', async () => {
     instrumentation.disable();
     const bareHandler = v2Server.createMcpHandler(makeServer);

@@ -12,6 +12,7 @@ import { startIncoming, startOutgoing } from '../operation/start';
 import { authInfoOf } from '../operation/user';
 import { ATTR_MCP_PROTOCOL_VERSION, META_KEY_CLIENT_INFO, META_KEY_PROTOCOL_VERSION } from '../semconv';
 import type { AnyFn, PatchKit } from './kit';
+import { DEFAULT_MAX_BODY_BYTES, readableJsonPost, readJsonBody, type ReadBody } from './request-body';
 
 /** Most of a request body read (from a clone) to describe a refused request; a longer one is not described. */
 const MAX_REQUEST_BYTES = 1 << 20;
@@ -235,14 +236,44 @@ export function webEntryWrapper(kit: PatchKit): (original: AnyFn) => AnyFn {
   return (original) => watchedEntry(kit, original);
 }
 
-/** `createMcpHandler(...)`: the `fetch` of the handler it makes is watched. */
+/**
+ * `createMcpHandler`'s `fetch`, watched; a POST's JSON body is read here and handed to the SDK parsed
+ * (./request-body), so that no request is cloned.
+ */
+function readingFetch(kit: PatchKit, original: AnyFn, maxBytes: number): AnyFn {
+  const watched = watchedEntry(kit, original);
+  const entry = function (this: unknown, request: unknown, options: unknown): unknown {
+    let read: Promise<ReadBody> | undefined;
+    try {
+      if (kit.traces('') && httpPeerStorage.getStore()?.watched !== true && readableJsonPost(request, options)) read = readJsonBody(request, maxBytes);
+    } catch (error) {
+      kit.diag.error('could not read an HTTP request body', error);
+    }
+    if (read === undefined) return watched.apply(this, arguments as unknown as unknown[]);
+    const self = this;
+    return read.then(
+      (body) =>
+        body.replay !== undefined
+          ? watched.call(self, body.replay, options)
+          : watched.call(self, request, { ...(options as object | undefined), parsedBody: body.parsed }),
+      // Nothing was read: the request goes on as it came.
+      () => watched.call(self, request, options),
+    );
+  };
+  (entry as { [OURS]?: true })[OURS] = true;
+  return entry as AnyFn;
+}
+
+/** `createMcpHandler(factory, options)`: the `fetch` of the handler it makes is watched. */
 export function createMcpHandlerWrapper(kit: PatchKit): (original: AnyFn) => AnyFn {
   return (original) =>
     function createMcpHandler(this: unknown): unknown {
       const handler = original.apply(this, arguments as unknown as unknown[]) as { fetch?: unknown } | null;
       try {
         const fetch = handler?.fetch;
-        if (typeof fetch === 'function' && (fetch as { [OURS]?: true })[OURS] !== true) handler!.fetch = watchedEntry(kit, fetch as AnyFn);
+        const limit = (arguments[1] as { maxRequestBodySize?: unknown } | undefined)?.maxRequestBodySize;
+        const maxBytes = typeof limit === 'number' && Number.isFinite(limit) && limit > 0 ? limit : DEFAULT_MAX_BODY_BYTES;
+        if (typeof fetch === 'function' && (fetch as { [OURS]?: true })[OURS] !== true) handler!.fetch = readingFetch(kit, fetch as AnyFn, maxBytes);
       } catch (error) {
         kit.diag.error('could not watch a createMcpHandler handler', error);
       }
