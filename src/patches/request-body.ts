@@ -44,8 +44,9 @@ export function readableJsonPost(request: unknown, options: unknown): request is
 }
 
 /**
- * Reads `request`'s body (at most `maxBytes`). Rejects only if nothing was read (then `request` is
- * untouched and can be handed on as it is).
+ * Reads `request`'s body (at most `maxBytes`). Rejects when nothing was read (then `request` is
+ * untouched and is handed on as it is), or, after a read, if no replaying request can be made (no
+ * known way on Node: the SDK then finds the body read and answers as for an unreadable body).
  */
 export async function readJsonBody(request: RequestWithBody, maxBytes: number): Promise<ReadBody> {
   const declared = Number(request.headers!.get!('content-length'));
