@@ -82,7 +82,7 @@ async function exited(child: any): Promise<void> {
 
 /**
  * Ends the replica's standard input, as a host closing the connection does, and waits for it to exit.
- * (Not the client's close(): SDK releases before 1.2x send SIGTERM at once instead of ending the input.)
+ * (Not the client's close(): on older SDK releases, 1.10 and 1.21 among them, it sends SIGTERM at once.)
  */
 async function endInput(replica: Replica): Promise<void> {
   replica.child.stdin.end();

@@ -21,7 +21,6 @@ const diagMessages = captureDiag();
 const sessions = auditSessions(tempDir);
 const CLI = join(REPO_ROOT, 'build', 'src', 'cli', 'main.js');
 
-/** The one segment file of a trail directory. */
 /** What this Node's JSON parser says of a text it refuses. */
 function jsonErrorOf(text: string): string {
   try {
@@ -32,6 +31,7 @@ function jsonErrorOf(text: string): string {
   throw new Error(`${text} parsed`);
 }
 
+/** The one segment file of a trail directory. */
 function onlySegment(directory: string): string {
   const files = readdirSync(directory).filter((name) => name.endsWith('.jsonl'));
   assert.equal(files.length, 1, `one segment in ${directory}: ${files.join(', ')}`);
