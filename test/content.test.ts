@@ -17,24 +17,13 @@ import {
   type KeyRedactor,
 } from '../src/content';
 import { redactedPrefix, secretAt } from '../src/content/secret-values';
+import { seededRandom } from './helpers/random';
 
 const redact = createKeyRedactor(['internalId', /^x-/]);
 
 const JWT =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkFkYSJ9.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
 const PEM = '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF0qW\nq2A+9ZwmuEXAMPLE==\n-----END RSA PRIVATE KEY-----';
-
-/** A seeded generator (mulberry32), so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = [
   'a', 'Z', '0', ' ', 'hello ', '"', '\\', '\\\\', '\n', '\t', '\u0001', '\u007f', 'é', '😀', '\ud83d', '\ude00', '/',
@@ -111,7 +100,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 
 describe('serializeContent against JSON.stringify', () => {
   test('under the cap: the same text as JSON.stringify with redaction, for 3000 generated values', () => {
-    const next = random(20240901);
+    const next = seededRandom(20240901);
     let compared = 0;
     for (let i = 0; i < 3000; i++) {
       const value = randomValue(next, 0);
@@ -124,7 +113,7 @@ describe('serializeContent against JSON.stringify', () => {
   });
 
   test('over the cap: a clean prefix of the full text cut at the cap, then the marker', () => {
-    const next = random(7);
+    const next = seededRandom(7);
     let cuts = 0;
     for (let i = 0; i < 1500; i++) {
       const value = randomValue(next, 0);
@@ -304,7 +293,7 @@ describe('redaction by value', () => {
   });
 
   test('the windowed scan gives a prefix of the full redaction, for 20000 generated strings and limits', () => {
-    const next = random(99);
+    const next = seededRandom(99);
     for (let i = 0; i < 20_000; i++) {
       const text = randomString(next, 30);
       const full = naiveRedact(text);

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fixture, REPO_ROOT } from './helpers/sdk';
+import { seededRandom } from './helpers/random';
 
 const CLI = path.join(REPO_ROOT, 'build', 'src', 'cli', 'main.js');
 const CHILD_TIMEOUT_MS = 120_000;
@@ -58,18 +59,6 @@ function statsJson(args: string[], input?: string): Report {
   const r = stats(['--json', ...args], input);
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as Report;
-}
-
-/** A small deterministic PRNG (mulberry32), so the data set is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The exact nearest-rank percentile of sorted values. */
@@ -123,7 +112,7 @@ describe('mcp-otel stats', () => {
   });
 
   test('figures against the exact ones: 20,000 operations in five groups', () => {
-    const random = prng(20260105);
+    const random = seededRandom(20260105);
     const groups = [
       { side: 'server', method: 'tools/call', tool: 'instant', scale: 0.3, failRate: 0 },
       { side: 'server', method: 'tools/call', tool: 'search', scale: 25, failRate: 0.05 },

@@ -7,10 +7,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { McpInstrumentation, summarizeMcpSpan } from '../src';
 import { mcpGeneration } from './helpers/mcp';
+import { closeServer, listen, mcpUrl } from './helpers/net';
 import { only, parentSpanIdOf, setupOtel, waitFor, type FinishedSpan } from './helpers/otel';
 
 const otel = setupOtel();
@@ -88,6 +88,23 @@ async function runAll(send: (exchange: Exchange) => Promise<{ status: number; te
   return out;
 }
 
+/**
+ * `run` against a `createMcpHandler` of the bare SDK (the instrumentation disabled), then against an
+ * instrumented one (spans reset in between); each handler is closed after its run.
+ */
+async function bareThenTraced<T>(run: (handler: any) => Promise<T>, options?: Record<string, unknown>): Promise<{ bare: T; traced: T }> {
+  instrumentation.disable();
+  const bareHandler = v2Server.createMcpHandler(makeServer, options);
+  const bare = await run(bareHandler);
+  await bareHandler.close();
+  instrumentation.enable();
+  otel.reset();
+  const handler = v2Server.createMcpHandler(makeServer, options);
+  const traced = await run(handler);
+  await handler.close();
+  return { bare, traced };
+}
+
 function serverSpans(): FinishedSpan[] {
   return otel.spans().filter((s) => s.kind === SpanKind.SERVER);
 }
@@ -136,16 +153,7 @@ describe('2026-07-28 through handler.fetch', () => {
       }
       return { answers, clones };
     };
-    const options = { maxRequestBodySize: 300 };
-    instrumentation.disable();
-    const bareHandler = v2Server.createMcpHandler(makeServer, options);
-    const bare = await send(bareHandler);
-    await bareHandler.close();
-    instrumentation.enable();
-    otel.reset();
-    const handler = v2Server.createMcpHandler(makeServer, options);
-    const traced = await send(handler);
-    await handler.close();
+    const { bare, traced } = await bareThenTraced(send, { maxRequestBodySize: 300 });
     // The bare SDK clones each POST once itself; handed the body parsed, it clones nothing, and neither do we.
     assert.equal(bare.answers.find((a) => a.startsWith('clones')), 'clones after JSON: 1');
     assert.equal(traced.answers.find((a) => a.startsWith('clones')), 'clones after JSON: 0');
@@ -160,21 +168,12 @@ describe('2026-07-28 through handler.fetch', () => {
   });
 
   test('refusals before dispatch and removed methods get SERVER spans; the bodies are the bare server\'s', async () => {
-    instrumentation.disable();
-    const bareHandler = v2Server.createMcpHandler(makeServer);
-    const bare = await runAll(async (e) => {
-      const r = await bareHandler.fetch(requestOf(e));
-      return { status: r.status, text: await r.text() };
-    });
-    await bareHandler.close();
-    instrumentation.enable();
-    otel.reset();
-    const handler = v2Server.createMcpHandler(makeServer);
-    const traced = await runAll(async (e) => {
-      const r = await handler.fetch(requestOf(e));
-      return { status: r.status, text: await r.text() };
-    });
-    await handler.close();
+    const { bare, traced } = await bareThenTraced((handler) =>
+      runAll(async (e) => {
+        const r = await handler.fetch(requestOf(e));
+        return { status: r.status, text: await r.text() };
+      }),
+    );
     assert.deepEqual(traced, bare);
 
     const spans = serverSpans();
@@ -235,13 +234,6 @@ describe('2026-07-28 through handler.fetch', () => {
   });
 });
 
-function listen(server: http.Server): Promise<URL> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`)));
-  });
-}
-
 /** The SSE frames' JSON messages, with the trace keys of `_meta` taken out (they are compared apart). */
 function framesOf(text: string): any[] {
   return text
@@ -260,7 +252,7 @@ function withoutTraceKeys(message: any): any {
 /** A listen request over loopback HTTP; one tools list change published; the handler closed; the stream read to its end. */
 async function listenOnce(nodeHandler: any, handler: any): Promise<{ status: number; messages: any[] }> {
   const httpServer = http.createServer((req, res) => void nodeHandler(req, res));
-  const url = await listen(httpServer);
+  const url = mcpUrl(await listen(httpServer));
   try {
     const exchange: Exchange = {
       name: 'listen',
@@ -283,8 +275,7 @@ async function listenOnce(nodeHandler: any, handler: any): Promise<{ status: num
     }
     return { status: response.status, messages: framesOf(text) };
   } finally {
-    httpServer.closeAllConnections();
-    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    await closeServer(httpServer);
   }
 }
 
@@ -333,13 +324,7 @@ describe('2026-07-28 behind toNodeHandler over loopback HTTP', { skip: v2Node ==
   after(() => instrumentation.setConfig({}));
 
   test('subscriptions/listen: a SERVER span until acknowledged; the acknowledgement and list_changed are its CLIENT children, list_changed carrying its context', async () => {
-    instrumentation.disable();
-    const bareHandler = v2Server.createMcpHandler(makeServer);
-    const bare = await listenOnce(v2Node.toNodeHandler(bareHandler), bareHandler);
-    instrumentation.enable();
-    otel.reset();
-    const handler = v2Server.createMcpHandler(makeServer);
-    const traced = await listenOnce(v2Node.toNodeHandler(handler), handler);
+    const { bare, traced } = await bareThenTraced((handler) => listenOnce(v2Node.toNodeHandler(handler), handler));
     assert.equal(traced.status, bare.status);
     assert.deepEqual(traced.messages.map(withoutTraceKeys), bare.messages);
     assert.deepEqual(traced.messages.map((m) => m.method ?? `result ${m.id}`), [
@@ -381,7 +366,7 @@ describe('2026-07-28 behind toNodeHandler over loopback HTTP', { skip: v2Node ==
   test('a refusal behind toNodeHandler has the HTTP peer', async () => {
     const handler = v2Server.createMcpHandler(makeServer);
     const httpServer = http.createServer((req, res) => void v2Node.toNodeHandler(handler)(req, res));
-    const url = await listen(httpServer);
+    const url = mcpUrl(await listen(httpServer));
     otel.reset();
     try {
       const exchange = EXCHANGES[2]!;
@@ -394,8 +379,7 @@ describe('2026-07-28 behind toNodeHandler over loopback HTTP', { skip: v2Node ==
       assert.equal(typeof span.attributes['client.port'], 'number');
     } finally {
       await handler.close();
-      httpServer.closeAllConnections();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await closeServer(httpServer);
     }
   });
 });

@@ -14,7 +14,8 @@ import * as sdkTrace from '@opentelemetry/sdk-trace';
 import { McpInstrumentation } from '../../src';
 import { AuditSpanProcessor, type AppendOnlyFileSink, type AuditOperation, type AuditSpanProcessorOptions } from '../../src/audit';
 import { mcpSdk, type McpSdk } from './mcp';
-import { setupOtel, type FinishedSpan, type TestOtel } from './otel';
+import { closeServer } from './net';
+import { setupOtel, waitFor, type FinishedSpan, type TestOtel } from './otel';
 import { childEnv, fixture } from './sdk';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -311,18 +312,8 @@ export async function startAuditCollector(options: AuditCollectorOptions): Promi
     bodies,
     refusedBodies,
     records: () => bodies.flatMap((body) => logRecordsOf(body)),
-    async waitFor(predicate, timeoutMs, what) {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate()) {
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    waitFor,
+    close: () => closeServer(server),
   };
 }
 

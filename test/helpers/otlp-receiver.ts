@@ -7,6 +7,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { closeServer } from './net';
+import { waitFor } from './otel';
 
 /** OTLP span kinds (the JSON encoding uses the protobuf enum numbers). */
 const OTLP_KIND: Record<number, string> = { 1: 'INTERNAL', 2: 'SERVER', 3: 'CLIENT', 4: 'PRODUCER', 5: 'CONSUMER' };
@@ -234,17 +236,7 @@ export async function startOtlpReceiver(options: { status?: number } = {}): Prom
     ...receiver,
     spans: () => spansOf(receiver.traceBodies),
     metricPoints: (metric?: string) => metricPointsOf(receiver.metricBodies).filter((p) => metric === undefined || p.metric === metric),
-    async waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate()) {
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    waitFor,
+    close: () => closeServer(server),
   };
 }
